@@ -1,0 +1,97 @@
+"""Put repository text into Markdown (GitHub, GitLab) so that it shows as written.
+
+Paths, code and messages come from the repository under review, so they may hold
+backticks, HTML, @mentions or Markdown syntax. Everything here returns text that
+renders literally and cannot open a tag, ping a person or break the comment's layout.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZERO_WIDTH_SPACE = "\u200b"
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+_WHITESPACE = re.compile(r"\s+")
+_BACKTICK_RUN = re.compile(r"`+")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Emphasis, links/images, tables, strikethrough, code and the escape character itself.
+_INLINE_SYNTAX = re.compile(r"([\\`*_\[\]|~])")
+# GitHub and GitLab turn "#123" / "!123" into cross-references that notify the target.
+_REFERENCE = re.compile(r"([#!])(?=\w)")
+_BLOCK_MARKER = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
+
+
+def code_span(text: str) -> str:
+    """An inline code span showing ``text`` verbatim, whatever backticks it holds."""
+    text = _NEWLINES.sub(" ", text)
+    if not text:
+        return "` `"
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    # CommonMark strips one space from each side, and a backtick at the edge would join the fence.
+    needs_padding = text[0] == "`" or text[-1] == "`" or (
+        text[0] == " " and text[-1] == " " and text.strip(" ")
+    )
+    pad = " " if needs_padding else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(text: str, language: str = "") -> str:
+    """A fenced code block; its fence is longer than any backtick run inside."""
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    body = text if text.endswith("\n") else text + "\n"
+    return f"{fence}{language}\n{body}{fence}"
+
+
+def escape_text(text: str) -> str:
+    """Plain prose on one line: no Markdown, HTML, mention or reference takes effect."""
+    return _escape_prose(_WHITESPACE.sub(" ", text).strip())
+
+
+def inline_markdown(text: str) -> str:
+    """Prose whose `code spans` (as rule messages write them) stay code; the rest is escaped."""
+    text = _WHITESPACE.sub(" ", text).strip()
+    pieces: list[str] = []
+    prose_start = search_from = 0
+    while opener := _BACKTICK_RUN.search(text, search_from):
+        closer = _closing_run(text, opener)
+        if closer is None:
+            search_from = opener.end()
+            continue
+        pieces.append(_escape_prose(text[prose_start : opener.start()]))
+        pieces.append(code_span(_strip_code_padding(text[opener.end() : closer.start()])))
+        prose_start = search_from = closer.end()
+    pieces.append(_escape_prose(text[prose_start:]))
+    return "".join(pieces)
+
+
+def _escape_prose(text: str) -> str:
+    text = "".join(_HTML.get(char, char) for char in text)
+    text = _INLINE_SYNTAX.sub(r"\\\1", text)
+    text = text.replace("@", "@" + ZERO_WIDTH_SPACE)
+    text = _REFERENCE.sub(r"\1" + ZERO_WIDTH_SPACE, text)
+    return _BLOCK_MARKER.sub(_escape_block_marker, text)
+
+
+def _closing_run(text: str, opener: re.Match[str]) -> re.Match[str] | None:
+    width = len(opener.group())
+    for run in _BACKTICK_RUN.finditer(text, opener.end()):
+        if len(run.group()) == width:
+            return run
+    return None
+
+
+def _strip_code_padding(code: str) -> str:
+    if len(code) >= 2 and code[0] == " " and code[-1] == " " and code.strip(" "):
+        return code[1:-1]
+    return code
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
+
+
+def _escape_block_marker(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
