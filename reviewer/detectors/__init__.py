@@ -1,0 +1,1 @@
+"""Named detectors: checks that YAML rules reference by name (see ruleset/detector.py)."""

@@ -1,0 +1,82 @@
+"""Qualified-name patterns: ``requests.get``, ``requests.Session.*``, ``pandas.read_*``.
+
+``*`` matches within one dotted segment, ``**`` matches any number of segments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Generic, Iterable, TypeVar
+
+_SEGMENT = re.compile(r"^(\*\*|[A-Za-z_*][A-Za-z0-9_*]*)$")
+
+T = TypeVar("T")
+
+
+class PatternError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class NamePattern:
+    text: str
+    regex: re.Pattern[str] | None  # None: an exact name
+
+    @classmethod
+    def compile(cls, text: str) -> "NamePattern":
+        if not isinstance(text, str) or not text:
+            raise PatternError(f"expected a dotted name, got {text!r}")
+        segments = text.split(".")
+        for segment in segments:
+            if not _SEGMENT.match(segment) or ("**" in segment and segment != "**"):
+                raise PatternError(f"bad qualified-name pattern {text!r} (segment {segment!r})")
+        if "*" not in text:
+            return cls(text, None)
+        parts = []
+        for segment in segments:
+            if segment == "**":
+                parts.append(r"[^.]+(?:\.[^.]+)*")
+            else:
+                parts.append("[^.]*".join(re.escape(p) for p in segment.split("*")))
+        return cls(text, re.compile(r"\.".join(parts) + r"\Z"))
+
+    def matches(self, name: str) -> bool:
+        if self.regex is None:
+            return name == self.text
+        return self.regex.match(name) is not None
+
+    @property
+    def token(self) -> str | None:
+        """The last literal segment: a file without it cannot resolve to this name."""
+        for segment in reversed(self.text.split(".")):
+            literal = max(segment.split("*"), key=len)
+            if literal:
+                return literal
+        return None
+
+
+@dataclass
+class PatternIndex(Generic[T]):
+    """Many patterns, each with a payload; exact names are looked up in a dict."""
+
+    exact: dict[str, list[T]] = field(default_factory=dict)
+    wildcard: list[tuple[NamePattern, T]] = field(default_factory=list)
+
+    def add(self, pattern: NamePattern, payload: T) -> None:
+        if pattern.regex is None:
+            self.exact.setdefault(pattern.text, []).append(payload)
+        else:
+            self.wildcard.append((pattern, payload))
+
+    def lookup(self, name: str) -> list[T]:
+        found = list(self.exact.get(name, ()))
+        found.extend(payload for pattern, payload in self.wildcard if pattern.matches(name))
+        return found
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.wildcard)
+
+
+def compile_patterns(texts: Iterable[str]) -> tuple[NamePattern, ...]:
+    return tuple(NamePattern.compile(t) for t in texts)

@@ -1,0 +1,405 @@
+"""One file, every rule, one walk.
+
+The file is parsed once; a single walk keeps the context stack and the name
+resolver up to date and hands each node to the rules that asked for its type.
+Positions are worked out only for the nodes that became findings. A rule that
+raises is reported once for the file and stops there; the others go on.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Callable, Mapping, Sequence
+
+import libcst as cst
+
+from reviewer.engine.context import Context, Frame
+from reviewer.engine.files import Excludes
+from reviewer.engine.names import NameResolver
+from reviewer.engine.positions import node_spans
+from reviewer.engine.walk import walk
+from reviewer.questions import field_text, fill, host_of
+from reviewer.ruleset.conditions import literal_value
+from reviewer.ruleset.detector import Detector, load_detectors
+from reviewer.ruleset.schema import CompiledRule
+from reviewer.types import Finding, Location, RuleError, Skipped, fingerprint
+
+
+@dataclass
+class FileOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    rule_errors: list[RuleError] = field(default_factory=list)
+    skipped: Skipped | None = None
+    parsed: bool = False
+
+
+@dataclass
+class _Report:
+    rule: CompiledRule
+    node: cst.CSTNode
+    end: cst.CSTNode | None
+    symbol: str
+    fields: dict[str, str]
+
+
+class _RuleFailed(Exception):
+    pass
+
+
+def module_name(path: str) -> str:
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def applies_to(rule: CompiledRule, path: str) -> bool:
+    if rule.include and not _covered(rule.include, path):
+        return False
+    return not (rule.exclude and _covered(rule.exclude, path))
+
+
+def _covered(globs: tuple[str, ...], path: str) -> bool:
+    excludes = _excludes(globs)
+    parts = path.split("/")
+    return excludes.matches(path, False) or any(
+        excludes.matches("/".join(parts[:i]), True) for i in range(1, len(parts))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _excludes(globs: tuple[str, ...]) -> Excludes:
+    return Excludes(globs)
+
+
+class FileScan:
+    """What a detector sees of the file being analysed."""
+
+    def __init__(self, path: str, module: cst.Module) -> None:
+        self.path = path
+        self.module = module
+        self.module_name = module_name(path)
+        self.names = NameResolver(module)
+        self.context = Context(self.module_name)
+        self._reports: list[_Report] = []
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def report(
+        self,
+        rule: CompiledRule,
+        node: cst.CSTNode,
+        *,
+        end: cst.CSTNode | None = None,
+        symbol: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        if not rule.where.holds(self.context, self.names):
+            return
+        values = {
+            "function": self.context.function_name,
+            "symbol": symbol or self.context.symbol,
+            "path": self.path,
+            "module": self.module_name,
+        }
+        values.update({k: v for k, v in (fields or {}).items() if v})
+        self._reports.append(_Report(rule, node, end, values["symbol"], values))
+
+
+class _PatternRules:
+    """All YAML call and method rules of a run, checked with one lookup per call."""
+
+    def __init__(self, scan: FileScan, rules: Sequence[CompiledRule]) -> None:
+        self.scan = scan
+        self.by_name: dict[str, list[CompiledRule]] = {}
+        self.wildcard: list[tuple[Any, CompiledRule]] = []
+        self.by_method: dict[str, list[CompiledRule]] = {}
+        for rule in rules:
+            for pattern in rule.call:
+                if pattern.regex is None:
+                    self.by_name.setdefault(pattern.text, []).append(rule)
+                else:
+                    self.wildcard.append((pattern, rule))
+            for method in rule.method:
+                self.by_method.setdefault(method, []).append(rule)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        names = self.scan.names
+        qualified = names.qualify(node.func)
+        candidates: list[CompiledRule] = []
+        if qualified is not None:
+            candidates.extend(self.by_name.get(qualified, ()))
+            candidates.extend(rule for pattern, rule in self.wildcard if pattern.matches(qualified))
+        if isinstance(node.func, cst.Attribute):
+            for rule in self.by_method.get(node.func.attr.value, ()):
+                if rule.receiver:
+                    receiver = names.qualify(node.func.value)
+                    if receiver is None or not any(p.matches(receiver) for p in rule.receiver):
+                        continue
+                candidates.append(rule)
+        for rule in candidates:
+            try:
+                if rule.args.hold(node):
+                    self.scan.report(rule, node, fields=call_fields(self.scan, node, qualified))
+            except Exception as exc:  # noqa: BLE001 - isolate one rule's failure
+                raise _RuleFailed(rule.id, exc) from exc
+
+
+def call_fields(scan: FileScan, call: cst.Call, qualified: str | None) -> dict[str, str]:
+    func = call.func
+    fields = {
+        "call": field_text(scan.code(func)),
+        "callee": qualified or "",
+        "method": func.attr.value if isinstance(func, cst.Attribute) else "",
+        "code": field_text(scan.code(call)),
+        "host": "the remote service",
+    }
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    first = positional[0].value if positional else None
+    url = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "url"), first)
+    if first is not None:
+        fields["target"] = field_text(scan.code(first))
+    if url is not None:
+        host = _literal_host(url)
+        if host:
+            fields["host"] = host
+    return fields
+
+
+def _literal_host(node: cst.BaseExpression) -> str | None:
+    value = literal_value(node)
+    if isinstance(value, str):
+        return host_of(value) if "://" in value else None
+    if isinstance(node, cst.FormattedString):
+        head = "".join(p.value for p in node.parts[:1] if isinstance(p, cst.FormattedStringText))
+        if "://" in head:
+            host = host_of(head.split("{", 1)[0])
+            return host if host and "." in host else None
+    return None
+
+
+def _instantiate(scan: FileScan, rules: Sequence[CompiledRule]) -> list[tuple[str, Any]]:
+    detectors = load_detectors()
+    handlers: list[tuple[str, Any]] = []
+    patterns = [r for r in rules if r.detector is None]
+    if patterns:
+        handlers.append(("", _PatternRules(scan, patterns)))
+    for rule in rules:
+        if rule.detector is not None:
+            handlers.append((rule.id, detectors[rule.detector](scan, rule, rule.options)))
+    return handlers
+
+
+@functools.lru_cache(maxsize=None)
+def _hooks(cls: type) -> tuple[tuple[str, type, bool], ...]:
+    hooks = []
+    for attr in dir(cls):
+        for prefix, leaving in (("visit_", False), ("leave_", True)):
+            if attr.startswith(prefix):
+                node_type = getattr(cst, attr[len(prefix):], None)
+                if isinstance(node_type, type) and issubclass(node_type, cst.CSTNode):
+                    hooks.append((attr, node_type, leaving))
+    return tuple(hooks)
+
+
+class _Walker:
+    """Keeps context and names in step with the walk and dispatches to rules."""
+
+    def __init__(self, scan: FileScan, handlers: list[tuple[str, Any]], outcome: FileOutcome) -> None:
+        self.scan = scan
+        self.outcome = outcome
+        self.on_enter: dict[type, list[tuple[str, Callable]]] = {}
+        self.on_leave: dict[type, list[tuple[str, Callable]]] = {}
+        self.failed: set[str] = set()
+        for rule_id, handler in handlers:
+            for attr, node_type, leaving in _hooks(type(handler)):
+                table = self.on_leave if leaving else self.on_enter
+                table.setdefault(node_type, []).append((rule_id, getattr(handler, attr)))
+        # Bodies that open a scope: entered after decorators, defaults and bases,
+        # which belong to the enclosing scope.
+        self.scope_bodies: dict[int, tuple[Frame, cst.CSTNode]] = {}
+        self.try_bodies: set[int] = set()
+
+    def dispatch(self, table: dict[type, list[tuple[str, Callable]]], node: cst.CSTNode) -> None:
+        for rule_id, callback in table.get(type(node), ()):
+            if rule_id in self.failed:
+                continue
+            try:
+                callback(node)
+            except _RuleFailed as failure:
+                self._fail(failure.args[0], failure.args[1])
+            except Exception as exc:  # noqa: BLE001 - isolate one rule's failure
+                self._fail(rule_id, exc)
+
+    def _fail(self, rule_id: str, exc: BaseException) -> None:
+        if rule_id not in self.failed:
+            self.failed.add(rule_id)
+            self.outcome.rule_errors.append(RuleError(rule_id, self.scan.path, f"{type(exc).__name__}: {exc}"))
+
+    def enter(self, node: cst.CSTNode) -> None:
+        self.dispatch(self.on_enter, node)
+        names, ctx = self.scan.names, self.scan.context
+        opened = self.scope_bodies.get(id(node))
+        if opened is not None:
+            frame, owner = opened
+            ctx.push(frame)
+            if isinstance(owner, cst.ClassDef):
+                names.enter_class(owner)
+            else:
+                names.enter_function(owner)  # type: ignore[arg-type]
+        elif id(node) in self.try_bodies:
+            ctx.push(Frame("try", node))
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            names.record_import(node)
+        elif isinstance(node, cst.FunctionDef):
+            decorators = tuple(filter(None, (names.qualify(d.decorator) for d in node.decorators)))
+            frame = Frame("function", node, node.name.value, node.asynchronous is not None, decorators)
+            self.scope_bodies[id(node.body)] = (frame, node)
+        elif isinstance(node, cst.Lambda):
+            self.scope_bodies[id(node.body)] = (Frame("lambda", node), node)
+        elif isinstance(node, cst.ClassDef):
+            bases = tuple(filter(None, (names.qualify(a.value) for a in node.bases)))
+            self.scope_bodies[id(node.body)] = (Frame("class", node, node.name.value, names=bases), node)
+        elif isinstance(node, (cst.For, cst.While)):
+            if isinstance(node, cst.For):
+                names.record_unknown(node.target)
+            ctx.push(Frame("loop", node))
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            ctx.push(Frame("comprehension", node))
+        elif isinstance(node, cst.With):
+            items = tuple(filter(None, (names.qualify(item.item) for item in node.items)))
+            for item in node.items:
+                if item.asname is not None:
+                    names.record_assign([item.asname.name], item.item)
+            ctx.push(Frame("with", node, names=items))
+        elif isinstance(node, (cst.Try, cst.TryStar)):
+            self.try_bodies.add(id(node.body))
+        elif isinstance(node, cst.ExceptHandler):
+            if node.name is not None:
+                names.record_unknown(node.name.name)
+            ctx.push(Frame("except", node))
+
+    def leave(self, node: cst.CSTNode) -> None:
+        names, ctx = self.scan.names, self.scan.context
+        if id(node) in self.scope_bodies:
+            ctx.pop()
+            names.leave_scope()
+        elif id(node) in self.try_bodies:
+            ctx.pop()
+        elif isinstance(node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp,
+                               cst.GeneratorExp, cst.With, cst.ExceptHandler)):
+            ctx.pop()
+        elif isinstance(node, cst.Assign):
+            names.record_assign([t.target for t in node.targets], node.value)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None and isinstance(node.value, cst.Call):
+                names.record_assign([node.target], node.value)
+            else:
+                names.record_annotation(node.target, node.annotation)
+        elif isinstance(node, cst.AugAssign):
+            names.record_unknown(node.target)
+        elif isinstance(node, cst.NamedExpr):
+            names.record_assign([node.target], node.value)
+        self.dispatch(self.on_leave, node)
+
+
+def analyze_module(path: str, module: cst.Module, source_text: str, rules: Sequence[CompiledRule]) -> FileOutcome:
+    outcome = FileOutcome(parsed=True)
+    rules = [r for r in rules if applies_to(r, path)]
+    if not rules:
+        return outcome
+    scan = FileScan(path, module)
+    handlers = _instantiate(scan, rules)
+    walker = _Walker(scan, handlers, outcome)
+    walk(module, walker.enter, walker.leave)
+    for rule_id, handler in handlers:
+        if isinstance(handler, Detector) and rule_id not in walker.failed:
+            try:
+                handler.finish()
+            except Exception as exc:  # noqa: BLE001
+                walker._fail(rule_id, exc)
+    reports = [r for r in scan._reports if r.rule.id not in walker.failed]
+    outcome.findings = _findings(scan, reports, source_text)
+    return outcome
+
+
+def _findings(scan: FileScan, reports: list[_Report], source_text: str) -> list[Finding]:
+    if not reports:
+        return []
+    from reviewer.engine.suppressions import find_suppressions
+
+    suppressions = find_suppressions(source_text)
+    nodes = [r.node for r in reports] + [r.end for r in reports if r.end is not None]
+    spans = node_spans(scan.module, nodes)
+    findings: list[Finding] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    located = []
+    for report in reports:
+        start = spans.get(id(report.node))
+        end = spans.get(id(report.end)) if report.end is not None else start
+        if start is None or end is None:
+            continue
+        located.append((start.line, start.column, report, start, end))
+    located.sort(key=lambda item: (item[0], item[1], item[2].rule.id))
+    emitted: set[tuple[str, int]] = set()
+    for _, _, report, start, end in located:
+        meta = report.rule.meta
+        if (meta.id, id(report.node)) in emitted:
+            continue
+        emitted.add((meta.id, id(report.node)))
+        if suppressions.covers(start.line, meta.id, meta.family.value):
+            continue
+        text = header_text(scan, report.node)
+        key = (meta.id, report.symbol, text)
+        seen[key] = seen.get(key, 0) + 1
+        fields = {**report.fields}
+        fields.setdefault("code", field_text(text))
+        findings.append(
+            Finding(
+                rule=meta.id,
+                name=meta.name,
+                family=meta.family,
+                severity=meta.severity,
+                location=Location(scan.path, start.line, start.column + 1, end.end_line, end.end_column + 1),
+                symbol=report.symbol,
+                message=fill(meta.message, fields),
+                question=fill(meta.question, fields),
+                fingerprint=fingerprint(meta.id, scan.path, report.symbol, text, seen[key]),
+            )
+        )
+    return findings
+
+
+def header_text(scan: FileScan, node: cst.CSTNode) -> str:
+    """The text a finding is identified by: a compound statement by its header only,
+    so editing a loop's body does not make its finding new."""
+    code = scan.code
+    if isinstance(node, cst.For):
+        return f"for {code(node.target)} in {code(node.iter)}"
+    if isinstance(node, cst.While):
+        return f"while {code(node.test)}"
+    if isinstance(node, cst.FunctionDef):
+        return f"def {node.name.value}({code(node.params)})"
+    if isinstance(node, cst.ClassDef):
+        return f"class {node.name.value}"
+    if isinstance(node, cst.With):
+        return "with " + ", ".join(code(item.item) for item in node.items)
+    if isinstance(node, cst.If):
+        return f"if {code(node.test)}"
+    return code(node)
+
+
+def parse(path: str, text: str) -> cst.Module | Skipped:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return Skipped(path, f"syntax error at {exc.raw_line}:{exc.raw_column + 1}")
+    except RecursionError:
+        return Skipped(path, "nested too deeply to parse")
+    except Exception as exc:  # noqa: BLE001 - the native parser may fail in its own ways
+        return Skipped(path, f"parser failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))

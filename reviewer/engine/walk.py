@@ -1,0 +1,84 @@
+"""A depth-first walk over the nodes rules can care about, in source order.
+
+LibCST's own visitor rebuilds every node it passes and descends into
+whitespace, commas and parentheses; rules never look at those. This walk reads
+each node class's child fields once (in the order LibCST's visitor would visit
+them), skips the purely syntactic ones, and calls ``enter``/``leave`` on the
+rest. It is about ten times faster than ``module.visit`` on large files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import libcst as cst
+
+_SYNTAX_ONLY_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "leading_lines", "lines_after_decorators", "header", "footer",
+        "semicolon", "dot", "colon", "equal", "lbracket", "rbracket", "lbrace", "rbrace",
+        "newline", "star", "whitespace", "asynchronous", "trailing_whitespace", "first_line",
+        "empty_lines",
+    }
+)
+
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+class _FieldOrderRecorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
+
+
+def _fields_of(node: cst.CSTNode) -> tuple[str, ...]:
+    recorder = _FieldOrderRecorder()
+    node._visit_and_replace_children(recorder)
+    # A few classes visit a field only when it is set (an f-string's format
+    # spec); such fields are appended so no instance loses them.
+    names = [*recorder.fields, *(f.name for f in dataclasses.fields(node))]
+    return tuple(
+        name
+        for name in dict.fromkeys(names)
+        if name not in _SYNTAX_ONLY_FIELDS and not name.startswith("whitespace")
+    )
+
+
+def walk(
+    root: cst.CSTNode,
+    enter: Callable[[cst.CSTNode], None],
+    leave: Callable[[cst.CSTNode], None],
+) -> None:
+    """Call ``enter`` on each node before its children and ``leave`` after them."""
+    # An explicit stack: deeply nested expressions must not hit the recursion limit.
+    leaving = object()
+    stack: list[object] = [root]
+    push = stack.append
+    fields_cache = _child_fields
+    while stack:
+        item = stack.pop()
+        if item is leaving:
+            leave(stack.pop())  # type: ignore[arg-type]
+            continue
+        node: cst.CSTNode = item  # type: ignore[assignment]
+        enter(node)
+        push(node)
+        push(leaving)
+        node_type = type(node)
+        fields = fields_cache.get(node_type)
+        if fields is None:
+            fields = fields_cache[node_type] = _fields_of(node)
+        children: list[cst.CSTNode] = []
+        for name in fields:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                children.append(value)
+            elif isinstance(value, (tuple, list)):
+                children.extend(child for child in value if isinstance(child, cst.CSTNode))
+        stack.extend(reversed(children))

@@ -1,0 +1,113 @@
+"""Finding rule files, loading them, and choosing which rules run."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import yaml
+
+from reviewer.ruleset.detector import load_detectors
+from reviewer.ruleset.schema import CompiledRule, RuleFileError, compile_rule
+from reviewer.types import Family, RuleStatus, Severity
+
+MAX_RULE_FILE_BYTES = 256_000
+
+
+def builtin_rules_dir() -> Path:
+    """rules/ inside the installed wheel, or beside the package in a checkout."""
+    packaged = importlib.resources.files("reviewer") / "rules"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_rule_file(path: Path, display: str) -> CompiledRule:
+    try:
+        size = path.stat().st_size
+        if size > MAX_RULE_FILE_BYTES:
+            raise RuleFileError(f"{display}: file too large ({size:,} bytes; limit {MAX_RULE_FILE_BYTES:,})")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise RuleFileError(f"{display}: not valid UTF-8") from None
+    except OSError as exc:
+        raise RuleFileError(f"{display}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RuleFileError(f"{display}{where}: invalid YAML: {problem}") from None
+    detectors = load_detectors()
+    return compile_rule(data, display, {name: cls.fields for name, cls in detectors.items()})
+
+
+def load_rules(extra_dirs: Sequence[Path] = ()) -> dict[str, CompiledRule]:
+    """Every rule, built in and from the team's rules_dirs, by id."""
+    rules: dict[str, CompiledRule] = {}
+    sources = [(builtin_rules_dir(), "rules")]
+    sources.extend((Path(d), str(d)) for d in extra_dirs)
+    for directory, label in sources:
+        if not directory.is_dir():
+            raise RuleFileError(f"{label}: rules directory does not exist")
+        for path in rule_files(directory):
+            display = f"{label}/{path.relative_to(directory).as_posix()}"
+            rule = load_rule_file(path, display)
+            if rule.id in rules:
+                raise RuleFileError(f"{display}: id: {rule.id} is already defined in {rules[rule.id].meta.source}")
+            rules[rule.id] = rule
+    return rules
+
+
+def _selector_matches(selector: str, rule: CompiledRule, exact_only: bool = False) -> bool:
+    if selector == rule.id:
+        return True
+    if exact_only:
+        return False
+    return selector == rule.meta.family.value or (selector.isupper() and rule.id.startswith(selector)) or selector == "ALL"
+
+
+@dataclass(frozen=True)
+class Selection:
+    rules: tuple[CompiledRule, ...]
+    unknown_selectors: tuple[str, ...]
+
+
+def select_rules(
+    rules: Mapping[str, CompiledRule],
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    severity: Mapping[str, Severity] | None = None,
+) -> Selection:
+    """Stable rules by default; ``select`` narrows; preview rules run only when selected by id."""
+    select = tuple(select)
+    ignore = tuple(ignore)
+    chosen = []
+    for rule in rules.values():
+        preview = rule.meta.status is RuleStatus.PREVIEW
+        if select:
+            wanted = any(_selector_matches(s, rule, exact_only=preview) for s in select)
+        else:
+            wanted = not preview
+        if wanted and not any(_selector_matches(s, rule) for s in ignore):
+            chosen.append(_with_severity(rule, (severity or {}).get(rule.id)))
+    known = {r.id for r in rules.values()} | {f.value for f in Family} | {"ALL"}
+    unknown = tuple(
+        s for s in (*select, *ignore)
+        if s not in known and not any(r.id.startswith(s) for r in rules.values())
+    )
+    return Selection(tuple(sorted(chosen, key=lambda r: r.id)), unknown)
+
+
+def _with_severity(rule: CompiledRule, severity: Severity | None) -> CompiledRule:
+    if severity is None or severity == rule.meta.severity:
+        return rule
+    return dataclasses.replace(rule, meta=dataclasses.replace(rule.meta, severity=severity))

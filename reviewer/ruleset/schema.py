@@ -1,0 +1,375 @@
+"""Rule files: strict validation of one YAML mapping into a CompiledRule.
+
+Every error names the file and the key path (``rules/x.yaml: match.args.missing[0]: ...``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from reviewer.engine.files import InvalidGlob, compile_glob
+from reviewer.engine.patterns import NamePattern, PatternError
+from reviewer.ruleset.conditions import (
+    PATTERN_PLACES,
+    SIMPLE_PLACES,
+    ArgConditions,
+    ArgRef,
+    Predicate,
+    ValueTest,
+    Where,
+)
+from reviewer.types import Family, RuleDocs, RuleMeta, RuleStatus, Severity
+
+RULE_ID = re.compile(r"^[A-Z]{2,6}[0-9]{3}$")
+RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Placeholders every finding can fill.
+COMMON_FIELDS = frozenset({"function", "symbol", "path", "module", "code"})
+# Placeholders a call or method match fills.
+CALL_FIELDS = frozenset({"call", "callee", "method", "host", "target"})
+
+
+class RuleFileError(ValueError):
+    """One line: '<file>: <key path>: what is wrong'."""
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    path: str = "example.py"
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    meta: RuleMeta
+    call: tuple[NamePattern, ...] = ()
+    method: tuple[str, ...] = ()
+    receiver: tuple[NamePattern, ...] = ()
+    detector: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    args: ArgConditions = ArgConditions()
+    where: Where = Where()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    tokens: frozenset[str] = frozenset()  # empty: the rule may match any file
+    flag_examples: tuple[Example, ...] = ()
+    ok_examples: tuple[Example, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+class _Reader:
+    """Walks a parsed YAML mapping, remembering the key path for errors."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, message: str) -> RuleFileError:
+        where = f"{self.source}: {path}: " if path else f"{self.source}: "
+        return RuleFileError(where + message)
+
+    def mapping(self, value: Any, path: str, allowed: Sequence[str], required: Sequence[str] = ()) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a mapping, got {_kind(value)}")
+        for key in value:
+            if not isinstance(key, str) or key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise self.fail(_join(path, str(key)), f"unknown key{suggestion}; allowed: {', '.join(allowed)}")
+        for key in required:
+            if key not in value:
+                raise self.fail(_join(path, key), "required key is missing")
+        return value
+
+    def string(self, value: Any, path: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, f"expected a non-empty string, got {_kind(value)}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(path, f"{value!r} is not a valid {what}")
+        return value
+
+    def string_list(self, value: Any, path: str) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list, got {_kind(value)}")
+        return [self.string(item, f"{path}[{i}]") for i, item in enumerate(value)]
+
+    def patterns(self, value: Any, path: str) -> tuple[NamePattern, ...]:
+        texts = self.string_list(value, path)
+        if not texts:
+            raise self.fail(path, "expected at least one qualified name")
+        compiled = []
+        for index, text in enumerate(texts):
+            try:
+                compiled.append(NamePattern.compile(text))
+            except PatternError as exc:
+                raise self.fail(f"{path}[{index}]", str(exc)) from None
+        return tuple(compiled)
+
+    def enum(self, value: Any, path: str, parse: Callable[[str], Any], choices: Sequence[str]) -> Any:
+        try:
+            return parse(value)
+        except (ValueError, TypeError, AttributeError):
+            raise self.fail(path, f"expected one of {', '.join(choices)}, got {value!r}") from None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+TOP_KEYS = ("id", "name", "family", "severity", "status", "match", "where", "paths", "tokens",
+            "message", "question", "docs", "examples")
+MATCH_KEYS = ("call", "method", "receiver", "detector", "options", "args")
+ARGS_KEYS = ("missing", "values")
+VALUE_KEYS = ("equals", "matches", "lt", "le", "gt", "ge")
+WHERE_KEYS = ("inside", "not_inside", "imports", "not_imports")
+DOCS_KEYS = ("what", "why", "example", "instead", "references")
+
+
+def compile_rule(data: Any, source: str, detector_fields: Mapping[str, frozenset[str]]) -> CompiledRule:
+    """Validate one rule file's content. ``detector_fields``: registered detector names -> their fields."""
+    r = _Reader(source)
+    top = r.mapping(data, "", TOP_KEYS, required=("id", "name", "family", "severity", "match", "message", "question", "docs", "examples"))
+    rule_id = r.string(top["id"], "id", RULE_ID, "rule id (2-6 capital letters and 3 digits, e.g. TMO001)")
+    name = r.string(top["name"], "name", RULE_NAME, "rule name (lowercase words joined by '-')")
+    family = r.enum(top["family"], "family", Family, [f.value for f in Family])
+    severity = r.enum(top["severity"], "severity", Severity.parse, [s.value for s in Severity])
+    status = r.enum(top.get("status", "stable"), "status", RuleStatus, [s.value for s in RuleStatus])
+
+    match = r.mapping(top["match"], "match", MATCH_KEYS)
+    kinds = [k for k in ("call", "method", "detector") if k in match]
+    if len(kinds) != 1:
+        raise r.fail("match", "needs exactly one of call, method or detector")
+    kind = kinds[0]
+    call: tuple[NamePattern, ...] = ()
+    method: tuple[str, ...] = ()
+    receiver: tuple[NamePattern, ...] = ()
+    detector = None
+    options: dict[str, Any] = {}
+    fields = set(COMMON_FIELDS)
+    if kind == "call":
+        call = r.patterns(match["call"], "match.call")
+        fields |= CALL_FIELDS
+    elif kind == "method":
+        method = tuple(r.string(m, f"match.method[{i}]", IDENTIFIER, "method name")
+                       for i, m in enumerate(r.string_list(match["method"], "match.method")))
+        if not method:
+            raise r.fail("match.method", "expected at least one method name")
+        fields |= CALL_FIELDS
+    else:
+        detector = r.string(match["detector"], "match.detector")
+        if detector not in detector_fields:
+            hint = difflib.get_close_matches(detector, list(detector_fields), n=1)
+            raise r.fail("match.detector", f"no detector named {detector!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        fields |= detector_fields[detector]
+        if "options" in match:
+            options = r.mapping(match["options"], "match.options", list(_detector_defaults(detector)))
+    if "receiver" in match:
+        if kind != "method":
+            raise r.fail("match.receiver", "only applies to a method match")
+        receiver = r.patterns(match["receiver"], "match.receiver")
+    if "options" in match and kind != "detector":
+        raise r.fail("match.options", "only applies to a detector match")
+    args = ArgConditions()
+    if "args" in match:
+        if kind == "detector":
+            raise r.fail("match.args", "does not apply to a detector match")
+        args = _compile_args(r, match["args"])
+
+    where = _compile_where(r, top.get("where", {}))
+    include, exclude = _compile_paths(r, top.get("paths", {}))
+    message = _template(r, top["message"], "message", fields)
+    question = _template(r, top["question"], "question", fields)
+    docs = _compile_docs(r, top["docs"])
+    flag, ok = _compile_examples(r, top["examples"])
+
+    tokens = _tokens(r, top, call, method, receiver, detector)
+    meta = RuleMeta(id=rule_id, name=name, family=family, severity=severity, status=status,
+                    message=message, question=question, docs=docs, source=source)
+    return CompiledRule(meta=meta, call=call, method=method, receiver=receiver, detector=detector,
+                        options=options, args=args, where=where, include=include, exclude=exclude,
+                        tokens=tokens, flag_examples=flag, ok_examples=ok)
+
+
+def _detector_defaults(name: str) -> Mapping[str, Any]:
+    from reviewer.ruleset.detector import DETECTORS
+
+    return DETECTORS[name].defaults
+
+
+def _compile_args(r: _Reader, data: Any) -> ArgConditions:
+    args = r.mapping(data, "match.args", ARGS_KEYS)
+    missing = []
+    if "missing" in args:
+        items = args["missing"]
+        if not isinstance(items, list) or not items:
+            raise r.fail("match.args.missing", "expected a non-empty list")
+        for i, item in enumerate(items):
+            missing.append(_arg_ref(r, item, f"match.args.missing[{i}]"))
+    values = []
+    if "values" in args:
+        spec = args["values"]
+        if not isinstance(spec, list) or not spec:
+            raise r.fail("match.args.values", "expected a non-empty list of {arg: ..., equals|matches|lt|le|gt|ge: ...}")
+        for i, item in enumerate(spec):
+            path = f"match.args.values[{i}]"
+            entry = r.mapping(item, path, ("arg", *VALUE_KEYS), required=("arg",))
+            ref = _arg_ref(r, entry["arg"], f"{path}.arg")
+            tests = [k for k in VALUE_KEYS if k in entry]
+            if not tests:
+                raise r.fail(path, f"needs one of {', '.join(VALUE_KEYS)}")
+            equals: tuple[Any, ...] = ()
+            if "equals" in entry:
+                raw = entry["equals"]
+                equals = tuple(raw) if isinstance(raw, list) else (raw,)
+                for value in equals:
+                    if not isinstance(value, (str, int, float, bool, type(None))):
+                        raise r.fail(f"{path}.equals", f"expected literals, got {_kind(value)}")
+            matches = None
+            if "matches" in entry:
+                try:
+                    matches = re.compile(r.string(entry["matches"], f"{path}.matches"))
+                except re.error as exc:
+                    raise r.fail(f"{path}.matches", f"bad regular expression: {exc}") from None
+            compare = []
+            for op in ("lt", "le", "gt", "ge"):
+                if op in entry:
+                    bound = entry[op]
+                    if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+                        raise r.fail(f"{path}.{op}", f"expected a number, got {_kind(bound)}")
+                    compare.append((op, bound))
+            values.append(ValueTest(ref, equals, matches, tuple(compare)))
+    if not missing and not values:
+        raise r.fail("match.args", "needs missing or values")
+    return ArgConditions(tuple(missing), tuple(values))
+
+
+def _arg_ref(r: _Reader, item: Any, path: str) -> ArgRef:
+    if isinstance(item, str):
+        return ArgRef(r.string(item, path, IDENTIFIER, "keyword name"))
+    entry = r.mapping(item, path, ("name", "position", "none_counts_as_missing"), required=("name",))
+    name = r.string(entry["name"], f"{path}.name", IDENTIFIER, "keyword name")
+    position = entry.get("position")
+    if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
+        raise r.fail(f"{path}.position", f"expected a positional index >= 0, got {position!r}")
+    none_counts = entry.get("none_counts_as_missing", False)
+    if not isinstance(none_counts, bool):
+        raise r.fail(f"{path}.none_counts_as_missing", f"expected true or false, got {_kind(none_counts)}")
+    return ArgRef(name, position, none_counts)
+
+
+def _compile_where(r: _Reader, data: Any) -> Where:
+    where = r.mapping(data, "where", WHERE_KEYS)
+    places = {key: tuple(_place(r, item, f"where.{key}[{i}]") for i, item in enumerate(_list(r, where.get(key, []), f"where.{key}")))
+              for key in ("inside", "not_inside")}
+    imports = {}
+    for key in ("imports", "not_imports"):
+        names = r.string_list(where.get(key, []), f"where.{key}")
+        for i, name in enumerate(names):
+            r.string(name, f"where.{key}[{i}]", re.compile(r"^[A-Za-z_][\w.]*$"), "module name")
+        imports[key] = tuple(names)
+    return Where(places["inside"], places["not_inside"], imports["imports"], imports["not_imports"])
+
+
+def _list(r: _Reader, value: Any, path: str) -> list:
+    if not isinstance(value, list):
+        raise r.fail(path, f"expected a list, got {_kind(value)}")
+    return value
+
+
+def _place(r: _Reader, item: Any, path: str) -> Predicate:
+    if isinstance(item, str):
+        if item not in SIMPLE_PLACES:
+            raise r.fail(path, f"unknown place {item!r}; expected one of {', '.join(SIMPLE_PLACES)} or a mapping with {', '.join(PATTERN_PLACES)}")
+        return SIMPLE_PLACES[item]
+    entry = r.mapping(item, path, tuple(PATTERN_PLACES))
+    if len(entry) != 1:
+        raise r.fail(path, "expected exactly one key")
+    key, value = next(iter(entry.items()))
+    return PATTERN_PLACES[key](r.patterns(value, f"{path}.{key}"))
+
+
+def _compile_paths(r: _Reader, data: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    paths = r.mapping(data, "paths", ("include", "exclude"))
+    result = []
+    for key in ("include", "exclude"):
+        globs = r.string_list(paths.get(key, []), f"paths.{key}")
+        for i, glob in enumerate(globs):
+            try:
+                compile_glob(glob)
+            except InvalidGlob as exc:
+                raise r.fail(f"paths.{key}[{i}]", str(exc)) from None
+        result.append(tuple(globs))
+    return result[0], result[1]
+
+
+def _template(r: _Reader, value: Any, path: str, allowed: set[str]) -> str:
+    text = r.string(value, path).strip()
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise r.fail(path, f"bad template: {exc}") from None
+    for _, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if field_name not in allowed:
+            raise r.fail(path, f"unknown placeholder {{{field_name}}}; available: {', '.join(sorted(allowed))}")
+        if spec or conversion:
+            raise r.fail(path, f"placeholder {{{field_name}}} takes no format spec or conversion")
+    return text
+
+
+def _compile_docs(r: _Reader, data: Any) -> RuleDocs:
+    docs = r.mapping(data, "docs", DOCS_KEYS, required=("what", "why", "example", "instead"))
+    texts = {key: r.string(docs[key], f"docs.{key}").strip() for key in ("what", "why", "example", "instead")}
+    references = tuple(r.string_list(docs.get("references", []), "docs.references"))
+    return RuleDocs(references=references, **texts)
+
+
+def _compile_examples(r: _Reader, data: Any) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+    examples = r.mapping(data, "examples", ("flag", "ok"), required=("flag", "ok"))
+    result = []
+    for key in ("flag", "ok"):
+        items = _list(r, examples[key], f"examples.{key}")
+        if len(items) < 2:
+            raise r.fail(f"examples.{key}", f"needs at least two examples, got {len(items)}")
+        compiled = []
+        for i, item in enumerate(items):
+            path = f"examples.{key}[{i}]"
+            if isinstance(item, str):
+                compiled.append(Example(item))
+            else:
+                entry = r.mapping(item, path, ("code", "path"), required=("code",))
+                compiled.append(Example(r.string(entry["code"], f"{path}.code"),
+                                        r.string(entry.get("path", "example.py"), f"{path}.path")))
+        result.append(tuple(compiled))
+    return result[0], result[1]
+
+
+def _tokens(r: _Reader, top: dict, call, method, receiver, detector) -> frozenset[str]:
+    if "tokens" in top:
+        return frozenset(r.string_list(top["tokens"], "tokens"))
+    if call:
+        tokens = {p.token for p in call}
+        return frozenset() if None in tokens else frozenset(tokens)  # type: ignore[arg-type]
+    if method:
+        return frozenset(method)
+    if detector:
+        from reviewer.ruleset.detector import DETECTORS
+
+        return frozenset(DETECTORS[detector].tokens)
+    return frozenset()
