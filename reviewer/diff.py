@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 STATUSES = ("added", "modified", "renamed", "copied", "deleted", "type-changed")
 

@@ -127,7 +127,12 @@ def test_pure_rename_has_no_hunks() -> None:
         rename to new name.py
         """
     )
-    assert (change.path, change.old_path, change.status, change.hunks) == ("new name.py", "old name.py", "renamed", ())
+    assert (change.path, change.old_path, change.status, change.hunks) == (
+        "new name.py",
+        "old name.py",
+        "renamed",
+        (),
+    )
 
 
 def test_rename_with_edits() -> None:
@@ -166,7 +171,12 @@ def test_copy() -> None:
         +two
         """
     )
-    assert (change.path, change.old_path, change.status, change.added_lines) == ("c.py", "a.py", "copied", {2})
+    assert (change.path, change.old_path, change.status, change.added_lines) == (
+        "c.py",
+        "a.py",
+        "copied",
+        {2},
+    )
 
 
 def test_mode_only_change() -> None:
@@ -213,7 +223,8 @@ def test_git_splits_a_file_to_symlink_change_into_delete_and_add() -> None:
 )
 def test_binary_file(body: str) -> None:
     text = "diff --git a/img.png b/img.png\nindex bdc955b..8835708 100644\n" + body
-    text += "diff --git a/next.py b/next.py\nindex 1..2 100644\n--- a/next.py\n+++ b/next.py\n@@ -1 +1 @@\n-a\n+b\n"
+    text += "diff --git a/next.py b/next.py\nindex 1..2 100644\n"
+    text += "--- a/next.py\n+++ b/next.py\n@@ -1 +1 @@\n-a\n+b\n"
     binary, following = parse_unified_diff(text)
     assert (binary.path, binary.status, binary.binary, binary.hunks) == ("img.png", "modified", True, ())
     assert (following.path, following.binary, following.added_lines) == ("next.py", False, {1})
