@@ -544,3 +544,15 @@ def test_repository_owned_by_another_user(repo: GitRepo) -> None:
         with pytest.raises(GitError) as raised:
             call()
         assert str(raised.value) == expected
+
+
+def test_staged_and_intent_to_add_new_files_are_listed_once(repo: GitRepo) -> None:
+    repo.write("staged.py", "s = 1\n")
+    repo.write("intended.py", "i = 1\ni = 2\n")
+    repo.git("add", "staged.py")
+    repo.git("add", "--intent-to-add", "intended.py")
+    changes = changed_files(repo.path, repo.sha(), None)
+    assert [(c.path, c.status, c.added_lines) for c in changes] == [
+        ("intended.py", "added", {1, 2}),
+        ("staged.py", "added", {1}),
+    ]
