@@ -25,5 +25,6 @@ def render(fmt: str, result: RunResult, ctx: ReportContext) -> str:
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
-        raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})") from None
+        choices = ", ".join(FORMATS)
+        raise ValueError(f"unknown report format {fmt!r} (expected one of: {choices})") from None
     return renderer(result, ctx)

@@ -12,7 +12,7 @@ MAX_FRAME_LINES = 3
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 TAB_WIDTH = 4
 
-# LibCST counts lines the way the tokenizer does; str.splitlines would also split on \f, \x1c, \u2028...
+# LibCST counts lines as the tokenizer does; str.splitlines would also split on \f, \x1c...
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 

@@ -1,4 +1,4 @@
-"""Code Climate issues, as GitLab's Code Quality report reads them (artifacts:reports:codequality)."""
+"""Code Climate issues, as GitLab Code Quality reads them (artifacts:reports:codequality)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def render(result: RunResult, ctx: ReportContext) -> str:
 
 def _finding_item(finding: Finding) -> str:
     where = code_span(f"{finding.path}:{finding.line}")
-    lines = [f"- {where} **{escape_text(finding.rule)}** {escape_text(finding.name)} ({finding.severity.value})"]
+    rule = f"**{escape_text(finding.rule)}** {escape_text(finding.name)}"
+    lines = [f"- {where} {rule} ({finding.severity.value})"]
     if finding.question:
         lines.append(f"{ITEM_INDENT}> {inline_markdown(finding.question)}")
     if finding.message:
@@ -42,7 +43,8 @@ def _problem_details(result: RunResult) -> list[str]:
         sections.append(_details(f"{plural(len(result.skipped), 'file')} skipped", items))
     if result.rule_errors:
         items = [
-            f"- {code_span(error.path)}: rule {escape_text(error.rule)} failed: {escape_text(error.error)}"
+            f"- {code_span(error.path)}: "
+            f"rule {escape_text(error.rule)} failed: {escape_text(error.error)}"
             for error in sorted(result.rule_errors, key=lambda e: (e.path, e.rule))
         ]
         sections.append(_details(plural(len(result.rule_errors), "rule error"), items))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 from reviewer.report.escape import code_block, escape_text, inline_markdown
 from reviewer.types import RuleMeta
 
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)", re.DOTALL)
+_BLANK_LINES = re.compile(r"\n\s*\n")
 _PLAIN_URL = re.compile(r"^https?://[^\s<>]+$")
 
 
@@ -19,7 +21,8 @@ def short_description(rule: RuleMeta) -> str:
 
 
 def full_description(rule: RuleMeta) -> str:
-    return "\n\n".join(part.strip() for part in (rule.docs.what, rule.docs.why) if part.strip()) or rule.name
+    parts = [part.strip() for part in (rule.docs.what, rule.docs.why)]
+    return "\n\n".join(part for part in parts if part) or rule.name
 
 
 def help_text(rule: RuleMeta) -> str:
@@ -37,7 +40,7 @@ def help_markdown(rule: RuleMeta, with_question: bool = True) -> str:
         if not body.strip():
             continue
         is_code = title in _CODE_SECTIONS and _looks_like_python(body)
-        rendered = code_block(body.strip("\n"), "python") if is_code else inline_markdown(body)
+        rendered = code_block(body.strip("\n"), "python") if is_code else _prose(body)
         blocks.append(f"**{title}**\n\n{rendered}")
     if rule.docs.references:
         links = "\n".join(f"- {_reference(ref)}" for ref in rule.docs.references)
@@ -62,11 +65,18 @@ def _sections(rule: RuleMeta) -> list[tuple[str, str]]:
 def _looks_like_python(text: str) -> bool:
     # Docs write "example"/"instead" either as code or as a sentence; only code goes in a block.
     try:
-        tree = ast.parse(text.strip())
-    except SyntaxError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for "\d" in prose
+            tree = ast.parse(text.strip())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    bare_word = len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Name)
-    return bool(tree.body) and not bare_word
+    if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr):
+        return not isinstance(tree.body[0].value, ast.Name)  # a single word is prose
+    return bool(tree.body)
+
+
+def _prose(text: str) -> str:
+    return "\n\n".join(inline_markdown(paragraph) for paragraph in _BLANK_LINES.split(text.strip()))
 
 
 def _reference(ref: str) -> str:

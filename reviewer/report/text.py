@@ -1,4 +1,4 @@
-"""Terminal report: one block per finding (location, message, question, code frame), then a summary."""
+"""Terminal report: per finding its location, message, question and code; then a summary."""
 
 from __future__ import annotations
 
@@ -32,13 +32,15 @@ class _Painter:
 def render(result: RunResult, ctx: ReportContext) -> str:
     paint = _Painter(ctx.color)
     sources = SourceFiles(ctx.root)
-    blocks = [_finding_block(finding, paint, sources) for finding in sorted_findings(result.findings)]
+    findings = sorted_findings(result.findings)
+    blocks = [_finding_block(finding, paint, sources) for finding in findings]
     problems = [
         f"{paint(_printable(skipped.path), _BOLD)}: skipped ({_printable(skipped.reason)})"
         for skipped in sorted(result.skipped, key=lambda s: s.path)
     ]
     problems += [
-        f"{paint(_printable(error.path), _BOLD)}: rule {error.rule} failed ({_printable(error.error)})"
+        f"{paint(_printable(error.path), _BOLD)}: "
+        f"rule {_printable(error.rule)} failed ({_printable(error.error)})"
         for error in sorted(result.rule_errors, key=lambda e: (e.path, e.rule))
     ]
     if problems:
@@ -51,7 +53,8 @@ def _finding_block(finding: Finding, paint: _Painter, sources: SourceFiles) -> s
     loc = finding.location
     header = (
         f"{paint(_printable(loc.path), _BOLD)}:{loc.line}:{loc.column}: "
-        f"{paint(finding.rule, _BOLD, _SEVERITY_COLOR[finding.severity])} {finding.name} "
+        f"{paint(_printable(finding.rule), _BOLD, _SEVERITY_COLOR[finding.severity])} "
+        f"{_printable(finding.name)} "
         f"[{finding.severity.value}]"
     )
     lines = [header]
@@ -66,9 +69,8 @@ def _finding_block(finding: Finding, paint: _Painter, sources: SourceFiles) -> s
 def _indented(text: str, first_prefix: str, paint: Callable[[str], str] = str) -> list[str]:
     rows = [_printable(row.rstrip()) for row in text.strip().splitlines()]
     continuation = " " * len(first_prefix)
-    return [
-        ((first_prefix if i == 0 else continuation) + paint(row)).rstrip() for i, row in enumerate(rows)
-    ]
+    prefixes = [first_prefix] + [continuation] * (len(rows) - 1)
+    return [(prefix + paint(row)).rstrip() for prefix, row in zip(prefixes, rows)]
 
 
 def _frame_lines(frame: CodeFrame, paint: _Painter) -> list[str]:
