@@ -1,0 +1,36 @@
+"""`arch-review diff [--base REF] [--head REF]`: review the change on this branch."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from reviewer.commands.common import emit, exit_code, load_setup
+from reviewer.engine.files import Excludes
+from reviewer.engine.pipeline import Target, analyze
+from reviewer.git import changed_files, read_file_at, repo_root, resolve_base
+from reviewer.scope import scope_findings
+
+
+def run(args: argparse.Namespace) -> int:
+    setup = load_setup(args)
+    root = repo_root(Path.cwd())
+    base = resolve_base(root, args.base, args.head)
+    changes = changed_files(root, base, args.head)
+    excludes = Excludes(setup.config.exclude)
+    reviewed = {
+        change.path: change
+        for change in changes
+        if change.status != "deleted"
+        and not change.binary
+        and change.path.endswith(".py")
+        and not excludes.matches(change.path, False)
+    }
+    targets = [
+        Target(path, read=lambda path=path: read_file_at(root, args.head, path))
+        for path in sorted(reviewed)
+    ]
+    result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size)
+    result.findings = scope_findings(result.findings, reviewed, setup.config.filter_mode)
+    emit(args, setup, result, root)
+    return exit_code(result, setup.config.fail_level)
