@@ -73,7 +73,7 @@ def _import_bindings(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, s
         bound = name
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             bound = alias.asname.name.value
-        yield bound, f"{module}.{name}" if module else name
+        yield bound, f"{module}.{name}" if module and not module.endswith(".") else f"{module}{name}"
 
 
 def _assigned_names(target: cst.BaseExpression) -> Iterator[str]:

@@ -242,8 +242,9 @@ class _Walker:
             self.outcome.rule_errors.append(RuleError(rule_id, self.scan.path, f"{type(exc).__name__}: {exc}"))
 
     def enter(self, node: cst.CSTNode) -> None:
-        self.dispatch(self.on_enter, node)
         names, ctx = self.scan.names, self.scan.context
+        # A body is inside its scope (a lambda's body may itself be a call), so
+        # the frame opens before the body node's own callbacks run.
         opened = self.scope_bodies.get(id(node))
         if opened is not None:
             frame, owner = opened
@@ -254,6 +255,7 @@ class _Walker:
                 names.enter_function(owner)  # type: ignore[arg-type]
         elif id(node) in self.try_bodies:
             ctx.push(Frame("try", node))
+        self.dispatch(self.on_enter, node)
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             names.record_import(node)
         elif isinstance(node, cst.FunctionDef):
@@ -287,11 +289,15 @@ class _Walker:
     def leave(self, node: cst.CSTNode) -> None:
         names, ctx = self.scan.names, self.scan.context
         if id(node) in self.scope_bodies:
+            self.dispatch(self.on_leave, node)
             ctx.pop()
             names.leave_scope()
-        elif id(node) in self.try_bodies:
+            return
+        if id(node) in self.try_bodies:
+            self.dispatch(self.on_leave, node)
             ctx.pop()
-        elif isinstance(node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp,
+            return
+        if isinstance(node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp,
                                cst.GeneratorExp, cst.With, cst.ExceptHandler)):
             ctx.pop()
         elif isinstance(node, cst.Assign):
