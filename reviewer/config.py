@@ -17,10 +17,11 @@ import difflib
 import math
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -38,6 +39,7 @@ FAMILY_NAMES = tuple(family.value for family in Family)
 MAX_CONFIG_BYTES = 1_000_000
 # A real config has tens of nodes; this bounds what aliases can expand to.
 MAX_YAML_NODES = 10_000
+MAX_YAML_DEPTH = 32
 
 _SELECTOR = re.compile(r"[A-Z]+[0-9]*")
 _RULE_ID = re.compile(r"[A-Z]+[0-9]+")
@@ -241,18 +243,53 @@ def _toml_module() -> Any:
         import tomllib
 
         return tomllib
-    except ModuleNotFoundError:
+    except ImportError:
         try:
             import tomli  # type: ignore[import-not-found]
 
             return tomli
-        except ModuleNotFoundError:
+        except ImportError:
             return None
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that gives up early on documents no config file looks like.
+
+    The pure-Python scanner is slow (a megabyte of '[' would take hours, a flat list
+    of 300,000 items most of a minute), so depth and node count are checked while
+    the document is read, not after.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._composed_nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._composed_nodes += 1
+        if self._composed_nodes > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, _too_many_nodes(), self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        self._check_depth(self.flow_level)
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        self._check_depth(len(self.indents))
+        return super().add_indent(column)
+
+    def _check_depth(self, depth: int) -> None:
+        if depth >= MAX_YAML_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", self.get_mark()
+            )
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
     display = _display(path)
-    loader = yaml.SafeLoader(text)
+    loader = _ConfigLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -274,6 +311,10 @@ def _parse_yaml(text: str, path: Path) -> Any:
         raise ConfigError("invalid YAML: nested too deeply", file=display) from None
     finally:
         loader.dispose()
+
+
+def _too_many_nodes() -> str:
+    return f"more than {MAX_YAML_NODES:,} values, counting each alias expanded"
 
 
 def _check_node_graph(root: yaml.Node, display: str) -> None:
@@ -322,11 +363,7 @@ def _check_node_graph(root: yaml.Node, display: str) -> None:
         in_progress.discard(ident)
         expanded[ident] = total
         if total > MAX_YAML_NODES:
-            raise ConfigError(
-                f"invalid YAML: document expands to more than {MAX_YAML_NODES:,} nodes "
-                "(too many aliases?)",
-                file=display,
-            )
+            raise ConfigError(f"invalid YAML: {_too_many_nodes()}", file=display)
         return total
 
     size(root, "")
@@ -365,7 +402,10 @@ def _join(prefix: str, key: Any) -> str:
 
 def _unknown_key(key: str, known: Mapping[str, Any] | tuple[str, ...]) -> str:
     if key == "api_key":
-        return "unknown key; never put a secret in a config file: name the environment variable with api_key_env"
+        return (
+            "unknown key; never put a secret in a config file: "
+            "name the environment variable with api_key_env"
+        )
     close = difflib.get_close_matches(key.replace("-", "_"), list(known), n=1, cutoff=0.6)
     if close:
         return f"unknown key; did you mean '{close[0]}'?"
@@ -520,9 +560,7 @@ def _base_url(value: Any, key_path: str, base: Path) -> str:
 
 def _env_var_name(value: Any, key_path: str, base: Path) -> str:
     if not isinstance(value, str) or not _ENV_VAR.fullmatch(value):
-        raise _Invalid(
-            key_path, f"expected an environment variable name, got {_describe(value)}"
-        )
+        raise _Invalid(key_path, f"expected an environment variable name, got {_describe(value)}")
     return value
 
 
@@ -608,29 +646,37 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
     """``config`` with command-line values on top; ``None`` means "flag not given".
 
     ``select``/``ignore`` also take comma-separated strings (``"TMO,no-timeout"``),
-    as typed on a command line; ``llm`` takes a mapping of the llm settings to change.
+    as typed on a command line; ``exclude``, ``rules_dirs`` and ``adr_dirs`` take one
+    string or a list; ``llm`` takes an ``LLMConfig`` or a mapping of llm settings to change.
+    Relative ``rules_dirs`` resolve against the current directory.
     Errors name the flag: ``--fail-level: expected one of ...``.
     """
     changes: dict[str, Any] = {}
     base = Path.cwd()
     for key, value in overrides.items():
-        flag = "--" + key.replace("_", "-")
         if key not in _SETTINGS:
-            close = difflib.get_close_matches(key, list(_SETTINGS), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"unknown setting{hint}", key=flag)
+            # A caller's bug, not a user's mistake: fail like dataclasses.replace would.
+            raise TypeError(f"with_overrides() got an unexpected setting {key!r}")
         if value is None:
             continue
+        flag = "--" + key.replace("_", "-")
         if key in ("select", "ignore"):
             value = _split_commas(value)
+        elif key in _PATH_LISTS and isinstance(value, (str, Path)):
+            value = [str(value)]
         try:
             if key == "llm":
-                changes[key] = value if isinstance(value, LLMConfig) else _merge_llm(config.llm, value, flag)
+                changes[key] = (
+                    value if isinstance(value, LLMConfig) else _merge_llm(config.llm, value, flag)
+                )
             else:
                 changes[key] = _SETTINGS[key](value, flag, base)
         except _Invalid as invalid:
             raise ConfigError(invalid.problem, key=invalid.key) from None
     return dataclasses.replace(config, **changes)
+
+
+_PATH_LISTS = ("exclude", "rules_dirs", "adr_dirs")
 
 
 def _split_commas(value: Any) -> Any:

@@ -1,9 +1,8 @@
-import os
-import subprocess
 import sys
 import textwrap
+import time
+import types
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 
@@ -96,7 +95,7 @@ def test_full_yaml_config_loads(project):
         ),
         source=path,
     )
-    assert isinstance(config.severity, MappingProxyType)
+    assert isinstance(config.severity, types.MappingProxyType)
     assert hash(config) == hash(config)
 
 
@@ -142,7 +141,7 @@ def test_discovery_prefers_yml_in_the_nearest_directory(project):
 def test_discovery_finds_pyproject_table(project):
     (project / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.arch-review]\nfail_level = "high"\n'
-        'llm = { enabled = true }\n',
+        "llm = { enabled = true }\n",
         encoding="utf-8",
     )
     sub = project / "pkg"
@@ -224,7 +223,8 @@ def test_pyproject_table_that_is_not_a_table(project):
 
 
 def test_missing_toml_parser_on_python_310_says_to_install_tomli(project, monkeypatch):
-    monkeypatch.setattr(config_module, "_toml_module", lambda: None)
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
     path = project / "pyproject.toml"
     path.write_text("[tool.arch-review]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="pip install tomli"):
@@ -281,17 +281,38 @@ def test_billion_laughs_is_refused(project):
         previous = f"*a{level - 1}"
         lines.append(f"a{level}: &a{level} [{', '.join([previous] * 9)}]")
     message = load_error(project, "\n".join(lines) + "\n")
-    assert "expands to more than" in message
+    assert message == (
+        ".arch-review.yml: invalid YAML: more than 10,000 values, counting each alias expanded"
+    )
+
+
+def test_huge_flat_document_is_refused_early(project):
+    started = time.monotonic()
+    message = load_error(project, "select: [" + ",".join(["A"] * 300_000) + "]\n")
+    assert "invalid YAML: more than 10,000 values" in message
+    assert message.startswith(".arch-review.yml:1:")
+    assert time.monotonic() - started < 5
 
 
 def test_recursive_alias_is_refused(project):
     assert "recursive alias" in load_error(project, "select: &loop [*loop]\n")
 
 
-def test_deep_nesting_is_refused(project):
-    message = load_error(project, "select: " + "[" * 1500 + "]" * 1500 + "\n")
-    assert message.startswith(".arch-review.yml")
-    assert "nested too deeply" in message or "expands" in message
+def test_deep_flow_nesting_is_refused_while_scanning(project):
+    # Large enough to take minutes if the scanner were allowed to go on.
+    message = load_error(project, "select: " + "[" * 200_000 + "]" * 200_000 + "\n")
+    assert message == ".arch-review.yml:1:41: invalid YAML: nested deeper than 32 levels"
+
+
+def test_deep_block_nesting_is_refused(project):
+    text = "".join(" " * level + f"k{level}:\n" for level in range(40))
+    message = load_error(project, text)
+    assert "nested deeper than 32 levels" in message
+
+
+def test_nesting_within_the_limit_reaches_validation(project):
+    message = load_error(project, "select: " + "[" * 20 + "]" * 20 + "\n")
+    assert message == ".arch-review.yml: select[0]: expected a string, got a list"
 
 
 def test_duplicate_keys_are_refused(project):
@@ -303,9 +324,7 @@ def test_duplicate_keys_are_refused(project):
 
 def test_python_tags_are_refused_by_the_safe_loader(project, tmp_path):
     marker = tmp_path / "pwned"
-    message = load_error(
-        project, f"select: !!python/object/apply:os.system ['touch {marker}']\n"
-    )
+    message = load_error(project, f"select: !!python/object/apply:os.system ['touch {marker}']\n")
     assert "invalid YAML" in message
     assert not marker.exists()
 
@@ -326,48 +345,93 @@ def test_non_string_key(project):
         ("llm: {modle: x}\n", "llm.modle: unknown key; did you mean 'model'?"),
         ("llm: {api_key: sk-123}\n", "llm.api_key: unknown key; never put a secret"),
         # wrong types
-        ("select: TMO001\n", "select: expected a list of strings, got a string; write it as a list: ['TMO001']"),
+        (
+            "select: TMO001\n",
+            "select: expected a list of strings, got a string; write it as a list: ['TMO001']",
+        ),
         ("exclude: {a: b}\n", "exclude: expected a list of strings, got a mapping"),
         ("ignore: [TMO001, 3]\n", "ignore[1]: expected a string, got 3"),
         ("severity: [TMO001]\n", "severity: expected a mapping of rule id to severity, got a list"),
         ("llm: true\n", "llm: expected a mapping of llm settings, got true"),
         ("llm: {enabled: 'yes'}\n", "llm.enabled: expected true or false, got 'yes'"),
         ("llm: {model: ''}\n", "llm.model: expected a non-empty string, got ''"),
-        ("llm: {max_tokens: lots}\n", ".arch-review.yml: llm.max_tokens: expected a positive integer, got 'lots'"),
+        (
+            "llm: {max_tokens: lots}\n",
+            ".arch-review.yml: llm.max_tokens: expected a positive integer, got 'lots'",
+        ),
         ("llm: {max_tokens: 0}\n", "llm.max_tokens: expected a positive integer, got 0"),
         ("llm: {max_tokens: 12.5}\n", "llm.max_tokens: expected a positive integer, got 12.5"),
         ("llm: {timeout: -1}\n", "llm.timeout: expected a positive number of seconds, got -1"),
         ("llm: {timeout: .inf}\n", "llm.timeout: expected a positive number of seconds, got inf"),
         ("llm: {max_findings: -2}\n", "llm.max_findings: expected a non-negative integer, got -2"),
-        ("llm: {base_url: 'ftp://x'}\n", "llm.base_url: expected an http:// or https:// URL, got 'ftp://x'"),
-        ("llm: {api_key_env: 'MY KEY'}\n", "llm.api_key_env: expected an environment variable name, got 'MY KEY'"),
+        (
+            "llm: {base_url: 'ftp://x'}\n",
+            "llm.base_url: expected an http:// or https:// URL, got 'ftp://x'",
+        ),
+        (
+            "llm: {api_key_env: 'MY KEY'}\n",
+            "llm.api_key_env: expected an environment variable name, got 'MY KEY'",
+        ),
         # numbers
         ("max_comments: -1\n", "max_comments: expected a non-negative integer, got -1"),
         ("max_comments: true\n", "max_comments: expected a non-negative integer, got true"),
         ("max_file_size: 0\n", "max_file_size: expected a positive integer, got 0"),
         ("max_file_size: 2MB\n", "max_file_size: expected a positive integer, got '2MB'"),
         # enums
-        ("filter_mode: everything\n", "filter_mode: expected one of added, diff_context, file, nofilter, got 'everything'"),
-        ("filter_mode: diff-context\n", "filter_mode: expected one of added, diff_context, file, nofilter, got 'diff-context' (did you mean 'diff_context'?)"),
-        ("fail_level: hgh\n", "fail_level: expected one of none, low, medium, high, got 'hgh' (did you mean 'high'?)"),
+        (
+            "filter_mode: everything\n",
+            "filter_mode: expected one of added, diff_context, file, nofilter, got 'everything'",
+        ),
+        (
+            "filter_mode: diff-context\n",
+            "filter_mode: expected one of added, diff_context, file, nofilter, got 'diff-context' (did you mean 'diff_context'?)",
+        ),
+        (
+            "fail_level: hgh\n",
+            "fail_level: expected one of none, low, medium, high, got 'hgh' (did you mean 'high'?)",
+        ),
         ("fail_level: 1\n", "fail_level: expected one of none, low, medium, high, got 1"),
         # severities
-        ("severity: {TMO004: critical}\n", "severity.TMO004: unknown severity 'critical' (expected low, medium or high)"),
+        (
+            "severity: {TMO004: critical}\n",
+            "severity.TMO004: unknown severity 'critical' (expected low, medium or high)",
+        ),
         ("severity: {TMO004: 3}\n", "severity.TMO004: expected low, medium or high, got 3"),
-        ("severity: {tmo004: high}\n", "severity.tmo004: 'tmo004' is not a rule id (like TMO001); did you mean 'TMO004'?"),
+        (
+            "severity: {tmo004: high}\n",
+            "severity.tmo004: 'tmo004' is not a rule id (like TMO001); did you mean 'TMO004'?",
+        ),
         ("severity: {TMO: high}\n", "severity.TMO: 'TMO' is not a rule id (like TMO001)"),
         # selectors
-        ("select: [tmo001]\n", "select[0]: 'tmo001' is not a rule id (TMO001), id prefix (TMO) or family name (no-timeout); rule ids are upper-case: did you mean 'TMO001'?"),
-        ("ignore: [TMO001, no-timout]\n", "ignore[1]: 'no-timout' is not a rule id (TMO001), id prefix (TMO) or family name (no-timeout); did you mean 'no-timeout'?"),
+        (
+            "select: [tmo001]\n",
+            "select[0]: 'tmo001' is not a rule id (TMO001), id prefix (TMO) or family name (no-timeout); rule ids are upper-case: did you mean 'TMO001'?",
+        ),
+        (
+            "ignore: [TMO001, no-timout]\n",
+            "ignore[1]: 'no-timout' is not a rule id (TMO001), id prefix (TMO) or family name (no-timeout); did you mean 'no-timeout'?",
+        ),
         ("select: ['TMO-1']\n", "select[0]: 'TMO-1' is not a rule id"),
         # globs and paths
         ("exclude: [ok/**, 'src/[ab']\n", "exclude[1]: invalid glob 'src/[ab': unclosed '['"),
         ("exclude: ['']\n", "exclude[0]: invalid glob '': empty pattern"),
-        ("exclude: ['!keep.py']\n", "exclude[0]: invalid glob '!keep.py': negation ('!') is not supported"),
+        (
+            "exclude: ['!keep.py']\n",
+            "exclude[0]: invalid glob '!keep.py': negation ('!') is not supported",
+        ),
         ("rules_dirs: [no/such/dir]\n", "rules_dirs[0]: directory not found: "),
-        ("rules_dirs: .arch-review/rules\n", "rules_dirs: expected a list of strings, got a string"),
-        ("adr_dirs: [../elsewhere]\n", "adr_dirs[0]: expected a path relative to the repository root, got '../elsewhere'"),
-        ("adr_dirs: [/abs/adr]\n", "adr_dirs[0]: expected a path relative to the repository root, got '/abs/adr'"),
+        (
+            "rules_dirs: .arch-review/rules\n",
+            "rules_dirs: expected a list of strings, got a string",
+        ),
+        (
+            "adr_dirs: [../elsewhere]\n",
+            "adr_dirs[0]: expected a path relative to the repository root, got '../elsewhere'",
+        ),
+        (
+            "adr_dirs: [/abs/adr]\n",
+            "adr_dirs[0]: expected a path relative to the repository root, got '/abs/adr'",
+        ),
     ],
 )
 def test_validation_errors_name_the_key_path(project, text, expected):
@@ -427,11 +491,20 @@ def test_cli_overrides_are_validated_and_name_the_flag(project):
     with pytest.raises(ConfigError, match=r"^--select\[1\]: 'nope!' is not a rule id"):
         with_overrides(Config(), select="TMO,nope!")
 
-    with pytest.raises(ConfigError, match=r"^--filter-mode: unknown setting; did you mean 'filter_mode'"):
-        with_overrides(Config(), **{"filter-mode": "file"})
+    with pytest.raises(ConfigError, match=r"^--exclude\[0\]: invalid glob 'src/\[': unclosed"):
+        with_overrides(Config(), exclude="src/[")
 
     with pytest.raises(ConfigError, match=r"^--max-comments: expected a non-negative integer"):
         with_overrides(Config(), max_comments=-3)
+
+
+def test_unknown_override_is_a_programming_error():
+    with pytest.raises(TypeError, match="filter-mode"):
+        with_overrides(Config(), **{"filter-mode": "file"})
+
+
+def test_cli_single_string_for_list_settings(project):
+    assert with_overrides(Config(), exclude="build/**").exclude == ("build/**",)
 
 
 def test_cli_llm_override_merges_onto_file_values(project):
@@ -449,7 +522,11 @@ def test_cli_rules_dirs_resolve_against_the_cwd(project):
     assert with_overrides(Config(), rules_dirs=["extra"]).rules_dirs == (project / "extra",)
 
 
-def test_tomllib_fallback_module_is_used_when_present(monkeypatch):
-    import tomllib
+def test_tomli_is_the_fallback_when_tomllib_is_missing(monkeypatch):
+    fake_tomli = types.ModuleType("tomli")
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", fake_tomli)
+    assert config_module._toml_module() is fake_tomli
 
-    assert config_module._toml_module() is tomllib
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    assert config_module._toml_module() is None
