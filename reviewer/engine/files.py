@@ -28,9 +28,9 @@ import logging
 import os
 import re
 import subprocess
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def _git_ls_files(directory: Path, *options: str) -> list[str] | None:
         return None
     if completed.returncode != 0:
         return None
-    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    names = (os.fsdecode(name) for name in completed.stdout.split(b"\0"))
     return [name for name in names if name and not name.endswith("/")]
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from reviewer.types import Family
 
@@ -55,7 +55,7 @@ class Suppressions:
         object.__setattr__(self, "_by_line", by_line)
 
     def covers(self, line: int, rule_id: str, family: str) -> bool:
-        """Whether a finding of ``rule_id``/``family`` whose first line is ``line`` is suppressed."""
+        """Whether a finding of ``rule_id``/``family`` starting on ``line`` is suppressed."""
         family_name = family.value if isinstance(family, Family) else str(family).lower()
         return any(
             directive.covers(rule_id, family_name)
@@ -85,9 +85,10 @@ def _comments(source: str) -> Iterator[tuple[int, str]]:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT:
                 comments.append((token.start[0], token.string))
-    except (tokenize.TokenError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, ValueError):
         # Such a file is reported as skipped by the parser anyway; scanning lines keeps
-        # the directives usable for whatever tooling still looks at it.
+        # the directives usable for whatever tooling still looks at it. ValueError:
+        # CPython 3.13's C tokenizer raises UnicodeDecodeError on some stray characters.
         for number, text in enumerate(source.splitlines(), start=1):
             match = _DIRECTIVE.search(text)
             if match:

@@ -221,9 +221,7 @@ def test_excludes_apply_to_git_walks(repo):
         write(repo, relative)
     commit_all(repo)
 
-    selected = select_python_files(
-        [repo], repo, ["tests/**", "**/migrations/*.py", "generated/"]
-    )
+    selected = select_python_files([repo], repo, ["tests/**", "**/migrations/*.py", "generated/"])
 
     assert names(selected, repo) == ["src/app.py"]
 

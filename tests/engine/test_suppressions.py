@@ -134,7 +134,9 @@ def test_malformed_directives_suppress_nothing_and_are_reported(comment, problem
 def test_unknown_target_does_not_cancel_the_valid_ones():
     found = find_suppressions("x = f()  # arch-review: ignore[TMO001, bogus]\n")
     assert found.covers(1, "TMO001", "no-timeout")
-    assert found.problems == ((1, "not a rule id or family: 'bogus'; ignored in arch-review: ignore[...]"),)
+    assert found.problems == (
+        (1, "not a rule id or family: 'bogus'; ignored in arch-review: ignore[...]"),
+    )
 
 
 def test_untokenizable_source_falls_back_to_line_scanning():
