@@ -164,7 +164,15 @@ class Excludes:
         self.globs = tuple(compile_glob(pattern) for pattern in patterns)
 
     def matches(self, relative_path: str, is_dir: bool) -> bool:
+        """A pattern matches this one path (its parent directories are not looked at)."""
         return any(glob.matches(relative_path, is_dir) for glob in self.globs)
+
+    def matches_file(self, relative_path: str) -> bool:
+        """A pattern matches the file or one of its directories (``docs`` covers ``docs/a.py``)."""
+        parts = relative_path.split("/")
+        return any(
+            self.matches("/".join(parts[:end]), True) for end in range(1, len(parts))
+        ) or self.matches(relative_path, False)
 
 
 def relative_posix(path: Path, root: Path) -> str:

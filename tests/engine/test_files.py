@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reviewer.engine.files import (
+    Excludes,
     InvalidGlob,
     compile_glob,
     relative_posix,
@@ -360,6 +361,17 @@ def test_relative_posix(tmp_path):
 )
 def test_glob_matching(pattern, path, is_dir, expected):
     assert compile_glob(pattern).matches(path, is_dir) is expected
+
+
+def test_excludes_matches_file_looks_at_the_files_directories_too():
+    excludes = Excludes(["docs", "generated/", "**/migrations/*.py"])
+    assert excludes.matches_file("docs/conf.py")
+    assert excludes.matches_file("src/generated/api/v1.py")
+    assert excludes.matches_file("app/migrations/0001.py")
+    assert not excludes.matches_file("src/app.py")
+    assert not excludes.matches_file("generated")  # a file, and the pattern wants a directory
+    # matches() alone looks only at the path it is given.
+    assert not excludes.matches("docs/conf.py", False)
 
 
 @pytest.mark.parametrize(
