@@ -118,6 +118,7 @@ class NameResolver:
         self._scopes: list[_Scope] = [_Scope("module")]
         self.imported: set[str] = set()  # every qualified name imported anywhere in the module
         self.local_functions: dict[str, cst.FunctionDef] = {}
+        self.string_constants: dict[str, str] = {}  # module-level NAME = "literal"
         self._prescan_module(module)
 
     # -- what rules ask -------------------------------------------------------
@@ -257,9 +258,21 @@ class NameResolver:
                 self.record_import(statement)
             elif isinstance(statement, cst.Assign):
                 self.record_assign([t.target for t in statement.targets], statement.value)
+                self._record_constant(statement)
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
                 self.local_functions[statement.name.value] = statement
+
+    def _record_constant(self, statement: cst.Assign) -> None:
+        if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
+            return
+        value = statement.value
+        if isinstance(value, cst.SimpleString) and "b" not in value.prefix.lower():
+            name = statement.targets[0].target.value
+            if name in self.string_constants:
+                self.string_constants[name] = ""  # assigned twice: not a constant
+            else:
+                self.string_constants[name] = value.evaluated_value  # type: ignore[assignment]
 
     def _prescan_class(self, node: cst.ClassDef) -> dict[str, str | None]:
         attrs: dict[str, str | None] = {}

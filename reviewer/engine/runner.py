@@ -165,21 +165,35 @@ def call_fields(scan: FileScan, call: cst.Call, qualified: str | None) -> dict[s
     if first is not None:
         fields["target"] = field_text(scan.code(first))
     if url is not None:
-        host = _literal_host(url)
+        host = _literal_host(url, scan.names)
         if host:
             fields["host"] = host
     return fields
 
 
-def _literal_host(node: cst.BaseExpression) -> str | None:
+def _literal_host(node: cst.BaseExpression, names: NameResolver) -> str | None:
+    """The host of a URL written as a literal, a module constant, or an f-string starting with either."""
+    text = _leading_text(node, names)
+    if text and "://" in text:
+        host = host_of(text)
+        return host if host and "." in host else None
+    return None
+
+
+def _leading_text(node: cst.BaseExpression, names: NameResolver) -> str | None:
+    if isinstance(node, cst.Name):
+        return names.string_constants.get(node.value) or None
     value = literal_value(node)
     if isinstance(value, str):
-        return host_of(value) if "://" in value else None
-    if isinstance(node, cst.FormattedString):
-        head = "".join(p.value for p in node.parts[:1] if isinstance(p, cst.FormattedStringText))
-        if "://" in head:
-            host = host_of(head.split("{", 1)[0])
-            return host if host and "." in host else None
+        return value
+    if isinstance(node, cst.FormattedString) and node.parts:
+        first = node.parts[0]
+        if isinstance(first, cst.FormattedStringText):
+            return first.value.split("{", 1)[0]
+        if isinstance(first, cst.FormattedStringExpression) and isinstance(first.expression, cst.Name):
+            head = names.string_constants.get(first.expression.value, "")
+            tail = node.parts[1].value if len(node.parts) > 1 and isinstance(node.parts[1], cst.FormattedStringText) else ""
+            return head + tail if head else None
     return None
 
 

@@ -258,3 +258,19 @@ def test_prefilter_skips_parsing_files_without_tokens():
 def test_syntax_error_is_skipped_with_position():
     result = run("import requests\nrequests.get(u)\ndef f(:\n", make_rule(match=MISSING_TIMEOUT))
     assert result.skipped[0].reason.startswith("syntax error at 3:")
+
+
+@pytest.mark.parametrize(
+    "call, host",
+    [
+        ("requests.get(BASE)", "features.example.com"),
+        ("requests.get(f'{BASE}/users/{uid}')", "features.example.com"),
+        ("requests.get(f'https://{region}.example.com/x')", "the remote service"),
+        ("requests.get(url=BASE)", "features.example.com"),
+        ("requests.get(TWICE)", "the remote service"),
+    ],
+)
+def test_host_from_module_constant(call, host):
+    code = f"import requests\nBASE = 'https://features.example.com/v1'\nTWICE = 'http://a.example.com'\nTWICE = 'http://b.example.com'\n{call}\n"
+    rule = make_rule(match=MISSING_TIMEOUT, question="{host}")
+    assert run(code, rule).findings[0].question == host
