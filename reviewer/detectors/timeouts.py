@@ -1,0 +1,258 @@
+"""Calls that can wait forever: HTTP without a timeout, timeouts switched off,
+child processes and gRPC calls without a deadline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from reviewer.detectors.remote_calls import (
+    HTTPX_ASYNC,
+    HTTPX_SYNC,
+    REQUESTS_FUNCTIONS,
+    REQUESTS_SESSION_METHODS,
+    REQUESTS_SESSIONS,
+    URLLIB3_CALLS,
+    URLLIB3_POOLS,
+    URLOPEN,
+    is_grpc_stub_call,
+)
+from reviewer.engine.runner import call_fields
+from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
+from reviewer.ruleset.detector import Detector, register
+
+_CALL_FIELDS = frozenset({"call", "callee", "method", "host", "target"})
+
+_ADAPTERS = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
+# `session.request = functools.partial(session.request, timeout=...)` and friends.
+_PARTIAL_TIMEOUT = re.compile(r"\.(request|get|post)\s*=\s*(functools\.)?partial\([^)]*timeout", re.S)
+
+
+def argument(call: cst.Call, name: str, position: int | None = None) -> Any:
+    """The expression passed for a parameter; None if absent; unknown (see is_unknown) if a splat may hold it."""
+    if any(arg.star == "**" for arg in call.args):
+        return _SPLAT
+    has_star = any(arg.star == "*" for arg in call.args)
+    return find_argument(call, ArgRef(name, position), has_star)
+
+
+class _Splat:
+    pass
+
+
+_SPLAT = _Splat()
+
+
+def passes(call: cst.Call, name: str, position: int | None = None) -> bool | None:
+    """True if the call passes ``name``, False if it surely does not, None if unknown."""
+    found = argument(call, name, position)
+    if found is _SPLAT or is_unknown(found):
+        return None
+    return found is not None
+
+
+def literal_none(call: cst.Call, name: str, position: int | None = None) -> bool:
+    found = argument(call, name, position)
+    return isinstance(found, cst.BaseExpression) and literal_value(found) is None
+
+
+@dataclass
+class _Pending:
+    node: cst.Call
+    symbol: str
+    function: str
+    fields: dict[str, str]
+    needs: str  # "" | "session" | "urllib3": module facts the finding depends on
+
+
+class _DeferredDetector(Detector):
+    """Collects findings during the walk and reports them once module-wide facts are known."""
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.pending: list[_Pending] = []
+
+    def hold(self, node: cst.Call, qualified: str | None, needs: str = "", **extra: str) -> None:
+        context = self.scan.context
+        fields = call_fields(self.scan, node, qualified)
+        fields.update(extra)
+        self.pending.append(_Pending(node, context.symbol, context.function_name, fields, needs))
+
+    def keep(self, pending: _Pending) -> bool:
+        return True
+
+    def finish(self) -> None:
+        for item in self.pending:
+            if self.keep(item):
+                self.report(item.node, symbol=item.symbol, function=item.function, **item.fields)
+
+
+_SESSION_REQUEST = frozenset(f"{session}.request" for session in REQUESTS_SESSIONS)
+
+
+@register
+class HttpCallWithoutTimeout(_DeferredDetector):
+    """requests, urlopen and urllib3 calls with no timeout.
+
+    httpx, aiohttp, boto3 and the openai SDK have default timeouts and are never
+    "missing" one. A module that mounts an HTTPAdapter subclass which sets a
+    timeout, or wraps ``session.request`` in a partial with one, is trusted for
+    its Session calls; a urllib3 pool built with ``timeout=`` covers its calls.
+    """
+
+    name = "http-call-without-timeout"
+    tokens = ("requests", "urlopen", "urllib3")
+    fields = _CALL_FIELDS
+
+    _requests = frozenset(REQUESTS_FUNCTIONS)
+    _sessions = frozenset(REQUESTS_SESSION_METHODS)
+    _urllib3 = frozenset(URLLIB3_CALLS)
+    _pools = frozenset(URLLIB3_POOLS)
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.session_timeout_injected = bool(_PARTIAL_TIMEOUT.search(scan.module.code)) if "partial" in scan.module.code else False
+        self.pool_timeout_set = False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = {self.scan.names.qualify(base.value) for base in node.bases}
+        if bases & _ADAPTERS and "timeout" in self.scan.code(node):
+            self.session_timeout_injected = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified is None:
+            return
+        if qualified in self._pools:
+            if passes(node, "timeout") is not False:
+                self.pool_timeout_set = True
+            return
+        if qualified in self._requests:
+            if passes(node, "timeout") is False:
+                self.hold(node, qualified)
+        elif qualified in self._sessions:
+            position = 8 if qualified in _SESSION_REQUEST else None
+            if passes(node, "timeout", position) is False:
+                self.hold(node, qualified, needs="session")
+        elif qualified in URLOPEN:
+            if passes(node, "timeout", 2) is False:
+                self.hold(node, qualified)
+        elif qualified in self._urllib3:
+            if passes(node, "timeout") is False:
+                self.hold(node, qualified, needs="urllib3")
+
+    def keep(self, pending: _Pending) -> bool:
+        if pending.needs == "session":
+            return not self.session_timeout_injected
+        if pending.needs == "urllib3":
+            return not self.pool_timeout_set
+        return True
+
+
+_HTTPX_CLIENTS = frozenset({"httpx.Client", "httpx.AsyncClient"})
+_HTTPX_TIMEOUT = frozenset({"httpx.Timeout"})
+_AIOHTTP_TIMEOUT = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout", "aiohttp.client_reqrep.ClientTimeout"})
+_TIMEOUT_KWARG_CALLS = frozenset(REQUESTS_FUNCTIONS + REQUESTS_SESSION_METHODS + HTTPX_SYNC + HTTPX_ASYNC) | _HTTPX_CLIENTS
+
+
+@register
+class TimeoutDisabled(Detector):
+    """A literal that switches a client's timeout off.
+
+    Only a timeout that is off altogether counts: ``timeout=(5, None)``,
+    ``httpx.Timeout(None, connect=5)`` and ``ClientTimeout(sock_connect=10)``
+    keep a connect deadline (typical for streaming) and are not reported.
+    """
+
+    name = "timeout-disabled"
+    tokens = ("None", "ClientTimeout")
+    fields = _CALL_FIELDS
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified is None:
+            return
+        if qualified in _TIMEOUT_KWARG_CALLS:
+            disabled = literal_none(node, "timeout")
+        elif qualified in URLOPEN:
+            disabled = literal_none(node, "timeout", 2)
+        elif qualified in _HTTPX_TIMEOUT:
+            disabled = self._httpx_timeout_off(node)
+        elif qualified in _AIOHTTP_TIMEOUT:
+            disabled = self._aiohttp_timeout_off(node)
+        else:
+            return
+        if disabled:
+            self.report(node, **call_fields(self.scan, node, qualified))
+
+    @staticmethod
+    def _httpx_timeout_off(node: cst.Call) -> bool:
+        return bool(node.args) and _all_none(node)
+
+    @staticmethod
+    def _aiohttp_timeout_off(node: cst.Call) -> bool:
+        # Every field of ClientTimeout defaults to None: no argument means no limit at all.
+        return _all_none(node)
+
+
+def _all_none(node: cst.Call) -> bool:
+    return not any(arg.star for arg in node.args) and all(literal_value(arg.value) is None for arg in node.args)
+
+
+_SUBPROCESS_CALLS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"})
+# Popen methods and the position their timeout may be passed at.
+_POPEN_WAITS = {"subprocess.Popen.wait": 0, "subprocess.Popen.communicate": 1}
+
+
+@register
+class SubprocessWithoutTimeout(Detector):
+    name = "subprocess-without-timeout"
+    tokens = ("subprocess",)
+    fields = _CALL_FIELDS | frozenset({"command"})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified in _SUBPROCESS_CALLS:
+            missing = passes(node, "timeout") is False
+        elif qualified in _POPEN_WAITS:
+            missing = passes(node, "timeout", _POPEN_WAITS[qualified]) is False
+        else:
+            return
+        if missing:
+            fields = call_fields(self.scan, node, qualified)
+            fields["command"] = fields.get("target") or "the command"
+            self.report(node, **fields)
+
+
+_READY_FUTURE = frozenset({"grpc.channel_ready_future.result"})
+
+
+@register
+class GrpcCallWithoutDeadline(Detector):
+    """Unary or streaming calls on a ``FooStub(channel)`` object with no ``timeout``.
+
+    Stub method names are CamelCase by protobuf convention; a lowercase method
+    on a ``*Stub`` object is a hand-written helper and is left alone.
+    """
+
+    name = "grpc-call-without-deadline"
+    tokens = ("Stub",)
+    fields = _CALL_FIELDS | frozenset({"service"})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified in _READY_FUTURE:
+            missing = passes(node, "timeout", 0) is False
+        elif is_grpc_stub_call(qualified):
+            missing = passes(node, "timeout", 1) is False
+        else:
+            return
+        if missing:
+            fields = call_fields(self.scan, node, qualified)
+            parts = (qualified or "").split(".")
+            stub = next((p for p in reversed(parts) if p.endswith("Stub")), "")
+            fields["service"] = stub[: -len("Stub")] or "the service"
+            self.report(node, **fields)
