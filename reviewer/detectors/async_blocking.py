@@ -1,0 +1,250 @@
+"""Blocking work on the event loop: in an ``async def`` itself, or in a sync
+helper of the same module that it calls.
+
+During the walk every function gets a summary: the blocking calls in its own
+body (not in nested functions or lambdas, which run elsewhere or later) and
+its calls to same-module functions and same-class methods. After the walk,
+each async function's direct blocking calls are reported, and each call it
+makes to a sync helper is followed (a few levels deep) to the first blocking
+call of the rule's kind; the finding sits on the call in the async function
+and says where the blocking really happens.
+
+A helper handed uncalled to ``run_in_executor``, ``asyncio.to_thread``,
+``anyio.to_thread.run_sync`` or ``run_in_threadpool`` is not a call of it, so
+it never matches. Helpers that are generators, async, or decorated (the
+decorator may change how they run) are not followed: unknown is silence.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from reviewer.detectors.remote_calls import Blocking, blocking_kind, inference_call
+from reviewer.engine.positions import node_spans
+from reviewer.engine.runner import call_fields
+from reviewer.questions import field_text
+from reviewer.ruleset.conditions import literal_value
+from reviewer.ruleset.detector import Detector, register
+
+INFERENCE = "inference"
+MAX_DEPTH = 3
+
+# Async functions that run before or after serving (nothing waits on the loop yet).
+_LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "on_shutdown"})
+_LIFECYCLE_DECORATORS = ("on_event",)
+# Decorators that leave a helper a plain synchronous call.
+_TRANSPARENT_DECORATORS = frozenset({"builtins.staticmethod", "builtins.classmethod", "functools.cache",
+                                     "functools.lru_cache"})
+
+
+@dataclass
+class _Site:
+    call: cst.Call
+    kind: str
+    written: str  # the callee as written: requests.get
+    fields: dict[str, str]
+
+
+@dataclass
+class _Summary:
+    node: cst.FunctionDef
+    key: str
+    symbol: str
+    is_async: bool
+    followable: bool  # a plain sync function whose call runs its body right away
+    lifecycle: bool
+    sites: list[_Site] = field(default_factory=list)
+    helper_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
+
+
+def _contains_yield(node: cst.FunctionDef) -> bool:
+    """A generator's body runs when iterated, not when called."""
+    stack: list[cst.CSTNode] = [node.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Yield,)):
+            return True
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        stack.extend(current.children)
+    return False
+
+
+def _param_names(node: cst.FunctionDef) -> set[str]:
+    params = node.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
+
+
+class _BlockingInAsync(Detector):
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    tokens = ("async",)
+    fields = frozenset({"call", "callee", "host", "target", "blocking", "helper"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.summaries: dict[int, _Summary] = {}
+        self.by_key: dict[str, _Summary] = {}
+
+    # -- the walk ---------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        context = self.scan.context
+        outer = context.function
+        cls = context.enclosing_class
+        if outer is not None:
+            key = ""  # nested functions are not followed
+        elif cls is not None and any(statement is cls.node for statement in self.scan.module.body):
+            key = f"{cls.name}.{node.name.value}"
+        elif cls is None:
+            key = node.name.value
+        else:
+            key = ""
+        decorators = [self.scan.names.qualify(d.decorator) or self.scan.code(d.decorator) for d in node.decorators]
+        is_async = node.asynchronous is not None
+        summary = _Summary(
+            node=node,
+            key=key,
+            symbol=".".join(filter(None, (context.symbol, node.name.value))),
+            is_async=is_async,
+            followable=bool(key) and not is_async and not _contains_yield(node)
+            and all(d in _TRANSPARENT_DECORATORS for d in decorators),
+            lifecycle=node.name.value in _LIFECYCLE_NAMES
+            or any(d.rsplit(".", 1)[-1] in _LIFECYCLE_DECORATORS for d in decorators),
+        )
+        self.summaries[id(node)] = summary
+        if key:
+            # A name defined twice (if/else variants) is ambiguous: follow neither.
+            self.by_key[key] = summary if key not in self.by_key else _ambiguous(summary)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self.scan.context.function
+        if frame is None or frame.kind != "function":
+            return
+        summary = self.summaries.get(id(frame.node))
+        if summary is None:
+            return
+        qualified = self.scan.names.qualify(node.func)
+        kind = self._kind(node, qualified)
+        if kind is not None:
+            fields = call_fields(self.scan, node, qualified)
+            summary.sites.append(_Site(node, kind, fields["call"], fields))
+            return
+        helper = self._helper_key(node, summary)
+        if helper:
+            summary.helper_calls.append((node, helper))
+
+    def _kind(self, node: cst.Call, qualified: str | None) -> str | None:
+        kind = blocking_kind(qualified)
+        if kind is Blocking.SLEEP and node.args and literal_value(node.args[0].value) == 0:
+            return None  # sleep(0) only yields the GIL
+        if kind is not None:
+            return kind.value
+        if inference_call(node, qualified):
+            return INFERENCE
+        return None
+
+    def _helper_key(self, node: cst.Call, caller: _Summary) -> str:
+        func = node.func
+        if isinstance(func, cst.Name):
+            name = func.value
+            if name in self.scan.names.local_functions and name not in _param_names(caller.node):
+                if self.scan.names.lookup(name) is None:
+                    return name
+            return ""
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            cls = self.scan.context.enclosing_class
+            params = [*caller.node.params.posonly_params, *caller.node.params.params]
+            if cls is not None and params and func.value.value == params[0].name.value and "." in caller.key:
+                return f"{cls.name}.{func.attr.value}"
+        return ""
+
+    # -- after the walk -------------------------------------------------------------
+
+    def finish(self) -> None:
+        reports: list[tuple[_Summary, cst.Call, dict[str, str], list[_Site]]] = []
+        for summary in self.summaries.values():
+            if not summary.is_async or summary.lifecycle:
+                continue
+            reported: set[str] = set()
+            for site in summary.sites:
+                # One question per blocking callee and function: five sleeps are one problem.
+                if site.kind in self.kinds and site.written not in reported:
+                    reported.add(site.written)
+                    fields = dict(site.fields)
+                    fields["blocking"] = f"`{site.written}` blocks the event loop"
+                    reports.append((summary, site.call, fields, []))
+            for call, key in summary.helper_calls:
+                found = self._follow(key)
+                if found is None:
+                    continue
+                chain, site = found
+                fields = dict(site.fields)
+                fields["helper"] = chain[0].rsplit(".", 1)[-1]
+                fields["blocking"] = self._through(chain, site)
+                reports.append((summary, call, fields, [site]))
+        lines = self._lines([site.call for *_, sites in reports for site in sites])
+        for summary, call, fields, sites in reports:
+            if sites:
+                fields["blocking"] = fields["blocking"].replace("{line}", str(lines.get(id(sites[0].call), "?")))
+            self.report(call, symbol=summary.symbol, function=summary.node.name.value, **fields)
+
+    def _follow(self, start: str) -> tuple[list[str], _Site] | None:
+        """The shortest chain of helper names from ``start`` to a blocking call of this rule's kind."""
+        queue: deque[tuple[str, list[str]]] = deque([(start, [start])])
+        seen = {start}
+        while queue:
+            key, chain = queue.popleft()
+            summary = self.by_key.get(key)
+            if summary is None or not summary.followable:
+                continue
+            for site in summary.sites:
+                if site.kind in self.kinds:
+                    return chain, site
+            if len(chain) >= MAX_DEPTH:
+                continue
+            for _, callee in summary.helper_calls:
+                if callee not in seen:
+                    seen.add(callee)
+                    queue.append((callee, [*chain, callee]))
+        return None
+
+    @staticmethod
+    def _through(chain: list[str], site: _Site) -> str:
+        names = [f"`{key.rsplit('.', 1)[-1]}()`" for key in chain]
+        path = names[0] if len(names) == 1 else f"{names[0]} (through {', '.join(names[1:])})"
+        return f"{path} calls `{site.written}` (line {{line}}), which blocks the event loop"
+
+    def _lines(self, nodes: list[cst.CSTNode]) -> dict[int, int]:
+        if not nodes:
+            return {}
+        return {key: span.line for key, span in node_spans(self.scan.module, nodes).items()}
+
+
+def _ambiguous(summary: _Summary) -> _Summary:
+    return _Summary(summary.node, summary.key, summary.symbol, summary.is_async, False, summary.lifecycle)
+
+
+@register
+class BlockingNetworkOrSleepInAsync(_BlockingInAsync):
+    name = "blocking-network-or-sleep-in-async"
+    kinds = frozenset({Blocking.NETWORK.value, Blocking.SLEEP.value})
+
+
+@register
+class BlockingFileOrProcessInAsync(_BlockingInAsync):
+    name = "blocking-file-or-process-in-async"
+    kinds = frozenset({Blocking.FILE.value, Blocking.PROCESS.value})
+
+
+@register
+class SyncInferenceInAsync(_BlockingInAsync):
+    name = "sync-inference-in-async"
+    kinds = frozenset({INFERENCE})

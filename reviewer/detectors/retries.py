@@ -1,0 +1,374 @@
+"""Retries that hurt: hand-written retry loops with no pause or no end, and
+retry policies (tenacity, backoff, retrying, urllib3) that never give up or
+retry immediately.
+
+A hand-written retry loop is recognised by its shape, not its name:
+
+- the header is ``for <var> in range(...)`` (and the loop variable is not used
+  inside the ``try``, so the loop repeats one call instead of walking items)
+  or a ``while`` loop;
+- a ``try`` directly in the loop body wraps a remote call (see remote_calls);
+- success leaves the loop (``break``/``return`` in the ``try`` or its
+  ``else``, or after it when failures ``continue``);
+- an ``except`` handler goes round again (it does not end in
+  ``raise``/``return``/``break``).
+
+A polling or daemon loop that never leaves on success is not a retry loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import libcst as cst
+
+from reviewer.detectors.remote_calls import is_remote_call, is_sleep
+from reviewer.detectors.timeouts import passes
+from reviewer.engine.runner import call_fields
+from reviewer.ruleset.conditions import ArgRef, find_argument, literal_value
+from reviewer.ruleset.detector import Detector, register
+
+# A call whose name says it waits is trusted to pause between attempts.
+_DELAY_WORDS = ("sleep", "wait", "backoff", "delay", "pause")
+_EXIT_CALLS = frozenset({"sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort"})
+
+
+@dataclass
+class _LoopFacts:
+    delayed: bool = False
+    constant_delay: bool = True
+
+
+@dataclass
+class RetryLoop:
+    loop: cst.For | cst.While
+    attempt: cst.Try
+    remote: cst.Call
+    remote_name: str | None
+    unbounded: bool
+    delayed: bool
+
+
+def _walk(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode]:
+    """Descendants of ``node`` in the same function (and, optionally, not in nested loops)."""
+    stack = list(node.children)
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if not into_loops and isinstance(current, (cst.For, cst.While)):
+            # A nested loop's own break belongs to it; its return and raise still leave ours.
+            stack.extend(n for n in _walk(current) if isinstance(n, (cst.Return, cst.Raise)))
+            continue
+        stack.extend(current.children)
+
+
+def _exits(node: cst.CSTNode, *, raises: bool = True) -> bool:
+    """Does anything under ``node`` leave the enclosing loop (break, return, raise, sys.exit)?"""
+    for current in _walk(node, into_loops=False):
+        if isinstance(current, (cst.Break, cst.Return)):
+            return True
+        if raises and isinstance(current, cst.Raise):
+            return True
+    return False
+
+
+def _leaves_on_success(node: cst.CSTNode) -> bool:
+    return any(isinstance(n, (cst.Break, cst.Return)) for n in _walk(node, into_loops=False))
+
+
+def _last_statement(block: cst.BaseSuite) -> cst.CSTNode | None:
+    if isinstance(block, cst.IndentedBlock):
+        if not block.body:
+            return None
+        last = block.body[-1]
+    else:
+        last = block
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return last.body[-1] if last.body else None
+    return last
+
+
+def _ends_with(block: cst.BaseSuite, kinds: tuple[type, ...]) -> bool:
+    return isinstance(_last_statement(block), kinds)
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    return {n.value for n in _walk(node) if isinstance(n, cst.Name)}
+
+
+class RetryLoopTracker(Detector):
+    """Finds retry loops; subclasses decide which of them are findings."""
+
+    tokens = ("try",)
+    fields = frozenset({"call", "callee", "host", "target", "attempts", "pause"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.remote_in_try: dict[int, tuple[cst.Call, str | None]] = {}  # try body -> first remote call
+        self.loops: dict[int, _LoopFacts] = {}
+        self.exit_calls: set[int] = set()  # handlers calling sys.exit and friends
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops[id(node)] = _LoopFacts()
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops[id(node)] = _LoopFacts()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        local = list(self._local_frames())
+        if is_remote_call(qualified):
+            for frame in local:
+                if frame.kind == "try":
+                    self.remote_in_try.setdefault(id(frame.node), (node, qualified))
+        written = self.scan.code(node.func).rsplit(".", 1)[-1].lower()
+        if is_sleep(qualified) or any(word in written for word in _DELAY_WORDS):
+            constant = bool(node.args) and _is_number(node.args[0].value)
+            for frame in local:
+                if frame.kind == "loop" and id(frame.node) in self.loops:
+                    facts = self.loops[id(frame.node)]
+                    facts.delayed = True
+                    facts.constant_delay = facts.constant_delay and constant
+        if qualified in _EXIT_CALLS:
+            for frame in local:
+                if frame.kind == "except":
+                    self.exit_calls.add(id(frame.node))
+
+    def _local_frames(self):
+        for frame in reversed(self.scan.context.frames):
+            if frame.kind in ("function", "lambda"):
+                return
+            yield frame
+
+    def leave_For(self, node: cst.For) -> None:
+        if self._counted_attempts(node):
+            self._check(node, unbounded_header=False)
+
+    def leave_While(self, node: cst.While) -> None:
+        forever = literal_value(node.test) in (True, 1)
+        self._check(node, unbounded_header=forever)
+
+    def _counted_attempts(self, node: cst.For) -> bool:
+        iterator = node.iter
+        if not (isinstance(iterator, cst.Call) and self.scan.names.qualify(iterator.func) == "builtins.range"):
+            return False
+        if not isinstance(node.target, cst.Name) or not 1 <= len(iterator.args) <= 2:
+            return False
+        bounds = [literal_value(a.value) for a in iterator.args]
+        if all(isinstance(b, int) for b in bounds):
+            start, stop = (0, bounds[0]) if len(bounds) == 1 else bounds
+            return stop - start > 1
+        return True
+
+    def _check(self, loop: cst.For | cst.While, unbounded_header: bool) -> None:
+        facts = self.loops.pop(id(loop), _LoopFacts())
+        body = loop.body
+        if not isinstance(body, cst.IndentedBlock):
+            return
+        statements = list(body.body)
+        for index, statement in enumerate(statements):
+            if not isinstance(statement, cst.Try):
+                continue
+            remote = self.remote_in_try.get(id(statement.body))
+            if remote is None:
+                continue
+            if isinstance(loop, cst.For) and isinstance(loop.target, cst.Name):
+                if loop.target.value in _names_in(statement.body):
+                    return  # walking items, not repeating one call
+            retrying = [h for h in statement.handlers if not _ends_with(h.body, (cst.Raise, cst.Return, cst.Break))]
+            if not retrying:
+                continue
+            after = statements[index + 1:]
+            before = statements[:index]
+            failures_continue = all(_ends_with(h.body, (cst.Continue,)) for h in retrying)
+            on_success = _leaves_on_success(statement.body) or (
+                statement.orelse is not None and _leaves_on_success(statement.orelse)
+            ) or (failures_continue and any(_leaves_on_success(s) for s in after))
+            if not on_success:
+                continue
+            if not failures_continue and any(_exits(s) for s in after if not isinstance(s, cst.If)):
+                continue  # a failure falls through to an unconditional exit: not a retry
+            gives_up = (
+                any(_exits(h) or id(h) in self.exit_calls for h in retrying)
+                or any(_exits(s) for s in before)
+                or (not failures_continue and any(_exits(s) for s in after))
+                or any(isinstance(n, cst.Raise) for n in _walk(statement.body))
+            )
+            self.found(RetryLoop(loop, statement, remote[0], remote[1], unbounded_header and not gives_up,
+                                 facts.delayed))
+            return
+
+    def found(self, retry: RetryLoop) -> None:
+        raise NotImplementedError
+
+    def loop_fields(self, retry: RetryLoop) -> dict[str, str]:
+        fields = call_fields(self.scan, retry.remote, retry.remote_name)
+        if isinstance(retry.loop, cst.For):
+            fields["attempts"] = f"`{self.scan.code(retry.loop.iter)}` attempts"
+        else:
+            fields["attempts"] = "attempts until it succeeds" if retry.unbounded else "repeated attempts"
+        fields["pause"] = "with a pause" if retry.delayed else "with no pause"
+        return fields
+
+
+def _is_number(node: cst.BaseExpression) -> bool:
+    value = literal_value(node)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@register
+class RetryLoopWithoutBackoff(RetryLoopTracker):
+    name = "retry-loop-without-backoff"
+
+    def found(self, retry: RetryLoop) -> None:
+        # A loop that never gives up is the unbounded-retry rule's finding.
+        if not retry.delayed and not retry.unbounded:
+            self.report(retry.loop, **self.loop_fields(retry))
+
+
+@register
+class UnboundedRetry(RetryLoopTracker):
+    """``while True`` retry loops that never give up, and retry decorators without a stop."""
+
+    name = "unbounded-retry"
+    tokens = ("try", "retry", "backoff", "Retrying")
+    fields = RetryLoopTracker.fields | frozenset({"policy"})
+
+    def found(self, retry: RetryLoop) -> None:
+        if retry.unbounded:
+            self.report(retry.loop, policy="this loop", **self.loop_fields(retry))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for decorator in node.decorators:
+            if isinstance(decorator.decorator, cst.Call):
+                policy = self._policy(decorator.decorator)
+                if policy is not None and _unbounded(decorator.decorator, policy):
+                    self.report(decorator, end=node.name, policy=f"`@{self.scan.code(decorator.decorator.func)}`",
+                                **self._decorator_fields(node))
+            else:
+                qualified = self.scan.names.qualify(decorator.decorator)
+                if qualified in _STOP_KEYWORDS:  # bare @retry: no stop at all
+                    self.report(decorator, end=node.name, policy=f"`@{self.scan.code(decorator.decorator)}`",
+                                **self._decorator_fields(node))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        super().visit_Call(node)
+        # Decorator calls are handled with their function; here only retrying objects.
+        policy = self._policy(node)
+        if policy in _RETRYING_OBJECTS and _unbounded(node, policy):
+            fields = call_fields(self.scan, node, policy)
+            fields.update(policy=f"`{fields['call']}`", call="the wrapped call", host=_SOME_SERVICE)
+            self.report(node, **fields)
+
+    def _policy(self, node: cst.Call) -> str | None:
+        qualified = self.scan.names.qualify(node.func)
+        return qualified if qualified in _STOP_KEYWORDS else None
+
+    def _decorator_fields(self, node: cst.FunctionDef) -> dict[str, str]:
+        return {"call": f"{node.name.value}()", "host": _SOME_SERVICE}
+
+
+_SOME_SERVICE = "the service it calls"
+
+
+# Each retry helper, and the keywords that bound its attempts.
+_STOP_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "tenacity.retry": ("stop",),
+    "tenacity.Retrying": ("stop",),
+    "tenacity.AsyncRetrying": ("stop",),
+    "tenacity.asyncio.AsyncRetrying": ("stop",),
+    "backoff.on_exception": ("max_tries", "max_time"),
+    "backoff.on_predicate": ("max_tries", "max_time"),
+    "retrying.retry": ("stop", "stop_max_attempt_number", "stop_max_delay", "stop_func"),
+    "retrying.Retrying": ("stop", "stop_max_attempt_number", "stop_max_delay", "stop_func"),
+}
+_RETRYING_OBJECTS = frozenset({"tenacity.Retrying", "tenacity.AsyncRetrying", "tenacity.asyncio.AsyncRetrying",
+                               "retrying.Retrying"})
+
+
+def _unbounded(node: cst.Call, policy: str) -> bool:
+    return all(passes(node, keyword) is False for keyword in _STOP_KEYWORDS[policy])
+
+
+_URLLIB3_RETRY = frozenset({
+    "urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry", "requests.adapters.Retry",
+    "requests.packages.urllib3.util.retry.Retry", "requests.packages.urllib3.Retry",
+    "requests.packages.urllib3.util.Retry",
+})
+_HTTP_ADAPTERS = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
+_WAIT_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "tenacity.retry": ("wait",),
+    "tenacity.Retrying": ("wait",),
+    "tenacity.AsyncRetrying": ("wait",),
+    "tenacity.asyncio.AsyncRetrying": ("wait",),
+    "retrying.retry": ("wait", "wait_fixed", "wait_random_min", "wait_random_max", "wait_incrementing_start",
+                       "wait_incrementing_increment", "wait_exponential_multiplier", "wait_exponential_max",
+                       "wait_func"),
+    "retrying.Retrying": ("wait", "wait_fixed", "wait_random_min", "wait_random_max", "wait_incrementing_start",
+                          "wait_incrementing_increment", "wait_exponential_multiplier", "wait_exponential_max",
+                          "wait_func"),
+}
+
+
+@register
+class UnsafeRetryPolicy(Detector):
+    """Retry policies that retry immediately: tenacity or retrying with a stop but no
+    wait, urllib3 ``Retry`` without ``backoff_factor``, ``HTTPAdapter(max_retries=3)``.
+
+    A policy with no stop at all is the unbounded-retry rule's finding, not this one.
+    """
+
+    name = "unsafe-retry-policy"
+    tokens = ("retry", "Retry", "Retrying", "max_retries")
+    fields = frozenset({"call", "callee", "host", "target", "policy"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.decorators: dict[int, tuple[cst.Decorator, cst.FunctionDef]] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for decorator in node.decorators:
+            if isinstance(decorator.decorator, cst.Call):
+                self.decorators[id(decorator.decorator)] = (decorator, node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified is None:
+            return
+        if qualified in _WAIT_KEYWORDS:
+            if not _unbounded(node, qualified) and all(passes(node, k) is False for k in _WAIT_KEYWORDS[qualified]):
+                self._report_policy(node, qualified, "retries with no wait between attempts")
+        elif qualified in _URLLIB3_RETRY:
+            if self._retries_without_backoff(node):
+                self._report_policy(node, qualified, "retries with no backoff (`backoff_factor` defaults to 0)")
+        elif qualified in _HTTP_ADAPTERS:
+            found = find_argument(node, ArgRef("max_retries", 2))
+            value = literal_value(found) if found is not None else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                self._report_policy(node, qualified, f"retries {value} times with no backoff")
+
+    @staticmethod
+    def _retries_without_backoff(node: cst.Call) -> bool:
+        if any(arg.star for arg in node.args) or passes(node, "backoff_factor") is not False:
+            return False
+        if len([a for a in node.args if a.keyword is None]) > 1:
+            return False  # positional layouts differ between urllib3 versions
+        total = find_argument(node, ArgRef("total", 0))
+        if total is None:
+            return True  # the default is 10 attempts
+        value = literal_value(total)
+        return not (value is None or value is False or value == 0)
+
+    def _report_policy(self, node: cst.Call, qualified: str, policy: str) -> None:
+        fields = call_fields(self.scan, node, qualified)
+        fields["policy"] = policy
+        decorated = self.decorators.get(id(node))
+        if decorated is not None:
+            decorator, function = decorated
+            fields["call"] = f"{function.name.value}()"
+            self.report(decorator, end=function.name, **fields)
+        else:
+            self.report(node, **fields)
