@@ -1,0 +1,139 @@
+"""Retry loops and retry policies: the shape of a retry, its pause and its end."""
+
+import textwrap
+
+from reviewer.engine.pipeline import Target, analyze
+from reviewer.ruleset.loader import load_rules
+
+RULES = load_rules()
+
+
+def findings(code, rule_id, path="svc/app.py"):
+    source = textwrap.dedent(code)
+    result = analyze([Target(path, read=lambda: source.encode())], [RULES[rule_id]], max_bytes=10**7)
+    assert not result.rule_errors, result.rule_errors
+    return [f for f in result.findings if f.rule == rule_id]
+
+
+RETRY_FOREVER = """
+    import requests
+    def fetch(url):
+        while True:
+            try:
+                return requests.get(url, timeout=5)
+            except requests.ConnectionError:
+                pass
+    """
+
+
+def test_while_true_without_pause_is_one_finding_of_the_unbounded_rule():
+    [finding] = findings(RETRY_FOREVER, "RTY002")
+    assert finding.message == "this loop retries `requests.get` forever"
+    assert (finding.line, finding.location.end_line) == (4, 8)
+    assert findings(RETRY_FOREVER, "RTY001") == []
+
+
+def test_a_counter_in_the_handler_bounds_the_loop():
+    code = """
+        import requests
+        def fetch(url):
+            attempts = 0
+            while True:
+                try:
+                    return requests.get(url, timeout=5)
+                except requests.ConnectionError:
+                    attempts += 1
+                    if attempts > 3:
+                        raise
+        """
+    assert findings(code, "RTY002") == []
+    [finding] = findings(code, "RTY001")
+    assert finding.message == "Retry loop around `requests.get` goes again with no pause between attempts"
+
+
+def test_failure_falling_through_to_a_break_is_not_a_retry():
+    code = """
+        import requests
+        for _ in range(3):
+            try:
+                resp = requests.get(url, timeout=5)
+            except requests.RequestException:
+                log()
+            break
+        """
+    assert findings(code, "RTY001") == []
+
+
+def test_continue_then_break_after_the_try_is_a_retry():
+    code = """
+        import requests
+        for _ in range(3):
+            try:
+                resp = requests.get(url, timeout=5)
+            except requests.RequestException:
+                continue
+            break
+        """
+    [finding] = findings(code, "RTY001")
+    assert "`range(3)` attempts" in finding.question
+
+
+def test_range_of_one_is_not_a_retry():
+    code = """
+        import requests
+        for _ in range(1):
+            try:
+                return requests.get(url, timeout=5)
+            except requests.RequestException:
+                pass
+        """
+    assert findings(code, "RTY001") == []
+
+
+def test_unknown_remote_calls_are_silent():
+    code = """
+        def fetch(client):
+            for _ in range(3):
+                try:
+                    return client.get("x")
+                except Exception:
+                    pass
+        """
+    assert findings(code, "RTY001") == []
+
+
+def test_decorator_finding_spans_decorator_to_def():
+    code = """
+        import backoff
+        @backoff.on_exception(
+            backoff.expo,
+            Exception,
+        )
+        def fetch(url):
+            return 1
+        """
+    [finding] = findings(code, "RTY002")
+    assert (finding.line, finding.location.end_line) == (3, 7)
+    assert finding.message == "`@backoff.on_exception` retries `fetch()` forever"
+
+
+def test_explicit_stop_never_and_splats_are_not_reported():
+    code = """
+        import tenacity
+        @tenacity.retry(stop=tenacity.stop_never, wait=tenacity.wait_fixed(1))
+        def a(): ...
+        @tenacity.retry(**policy)
+        def b(): ...
+        """
+    assert findings(code, "RTY002") == []
+    assert findings(code, "RTY003") == []
+
+
+def test_urllib3_retry_positional_layouts_are_unknown():
+    code = """
+        from urllib3.util.retry import Retry
+        Retry(3, 3)
+        Retry(3)
+        Retry(False)
+        """
+    assert [f.line for f in findings(code, "RTY003")] == [4]

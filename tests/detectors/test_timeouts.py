@@ -1,0 +1,114 @@
+"""Calls that can wait forever: what counts as missing or disabled, and what is trusted."""
+
+import textwrap
+
+import pytest
+
+from reviewer.engine.pipeline import Target, analyze
+from reviewer.ruleset.loader import load_rules
+
+RULES = load_rules()
+
+
+def findings(code, rule_id, path="svc/app.py"):
+    source = textwrap.dedent(code)
+    result = analyze([Target(path, read=lambda: source.encode())], [RULES[rule_id]], max_bytes=10**7)
+    assert not result.rule_errors, result.rule_errors
+    return [f for f in result.findings if f.rule == rule_id]
+
+
+def test_tmo001_names_the_host_of_a_literal_url():
+    [finding] = findings("import requests\nrequests.post('https://scorer.example.com/v1', json={})\n", "TMO001")
+    assert finding.message == "`requests.post` has no timeout"
+    assert "scorer.example.com" in finding.question
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "requests.get(url, timeout=5)",
+        "requests.get(url, **kw)",
+        "requests.request('GET', url, timeout=t)",
+        "s.request('GET', url, None, None, None, None, None, None, 5)",
+        "urlopen(url, None, 5)",
+        "urlopen(url, timeout=5)",
+        "httpx.get(url)",
+        "httpx.Client().get(url)",
+    ],
+)
+def test_tmo001_calls_with_a_timeout_or_a_default_one(call):
+    code = f"import requests, httpx\nfrom urllib.request import urlopen\ns = requests.Session()\n{call}\n"
+    assert findings(code, "TMO001") == []
+
+
+def test_tmo001_session_from_factory_and_with_statement():
+    code = """
+        import requests
+        with requests.Session() as s:
+            s.get(url)
+        t = requests.session()
+        t.post(url)
+        """
+    assert [f.line for f in findings(code, "TMO001")] == [4, 6]
+
+
+def test_tmo001_an_adapter_with_a_timeout_covers_sessions_but_not_module_functions():
+    code = """
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        class TimeoutHTTPAdapter(HTTPAdapter):
+            def __init__(self, *args, timeout=10, **kwargs):
+                self.timeout = timeout
+                super().__init__(*args, **kwargs)
+
+        session = requests.Session()
+        session.mount("https://", TimeoutHTTPAdapter())
+        session.get(url)
+        requests.get(url)
+        """
+    assert [f.line for f in findings(code, "TMO001")] == [13]
+
+
+def test_tmo001_urllib3_pool_with_timeout_defined_after_use():
+    code = """
+        import urllib3
+        class Client:
+            def fetch(self, url):
+                return self.pool.request("GET", url)
+            def __init__(self):
+                self.pool = urllib3.PoolManager(timeout=5.0)
+        """
+    assert findings(code, "TMO001") == []
+
+
+def test_tmo002_only_fully_disabled_timeouts():
+    code = """
+        import httpx, aiohttp, requests
+        httpx.AsyncClient(timeout=None)
+        httpx.Timeout(None, connect=5.0)
+        httpx.Timeout(timeout=None)
+        aiohttp.ClientTimeout(total=None, sock_read=30)
+        aiohttp.ClientTimeout(total=None)
+        aiohttp.ClientTimeout(total=600)
+        requests.get(url, timeout=(5, None))
+        requests.get(url, timeout=None)
+        """
+    assert [f.line for f in findings(code, "TMO002")] == [3, 5, 7, 10]
+
+
+def test_tmo004_positions_of_popen_timeouts():
+    code = """
+        import subprocess, fastapi
+        p = subprocess.Popen(cmd)
+        p.wait(10)
+        p.communicate(None, 10)
+        p.communicate(b"input")
+        p.wait()
+        """
+    assert [f.line for f in findings(code, "TMO004")] == [6, 7]
+
+
+def test_tmo004_needs_a_service_or_pipeline_module():
+    assert findings("import subprocess\nsubprocess.run(cmd)\n", "TMO004") == []
+    assert len(findings("import subprocess, flask\nsubprocess.run(cmd)\n", "TMO004")) == 1
