@@ -1,0 +1,792 @@
+"""Detectors for the unbounded-load family: reads that pull a whole data set into one process."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from reviewer.detectors.scale_signals import (
+    SMALL_FILE_WORDS,
+    BindingDetector,
+    argument,
+    chain_segments,
+    has_splat,
+    is_literal_collection,
+    keywords,
+    literal_text,
+    names_in,
+    positional_count,
+    short,
+)
+from reviewer.ruleset.detector import Detector, register
+
+# -- LOAD001 -------------------------------------------------------------------
+
+_FILE_BOUNDS = frozenset({"chunksize", "iterator", "nrows", "usecols", "skipfooter"})
+_COLUMNAR_BOUNDS = frozenset({"columns", "filters"})
+_SQL_BOUNDS = frozenset({"chunksize", "columns"})
+
+# reader -> (source parameter, keywords that bound the read, what to suggest instead)
+_PANDAS_READERS: dict[str, tuple[str, frozenset[str], str]] = {
+    "read_csv": ("filepath_or_buffer", _FILE_BOUNDS, "stream it with `chunksize` or read only the needed `usecols`"),
+    "read_table": ("filepath_or_buffer", _FILE_BOUNDS, "stream it with `chunksize` or read only the needed `usecols`"),
+    "read_fwf": ("filepath_or_buffer", _FILE_BOUNDS, "stream it with `chunksize` or read only the needed columns"),
+    "read_json": ("path_or_buf", frozenset({"chunksize", "nrows"}), "stream it with `lines=True, chunksize=`"),
+    "read_excel": ("io", frozenset({"nrows", "usecols", "skipfooter"}), "read only the needed `usecols`"),
+    "read_parquet": ("path", _COLUMNAR_BOUNDS, "read only the needed `columns` and push `filters` down"),
+    "read_feather": ("path", _COLUMNAR_BOUNDS, "read only the needed `columns`"),
+    "read_orc": ("path", _COLUMNAR_BOUNDS, "read only the needed `columns`"),
+    "read_sql": ("sql", _SQL_BOUNDS, "page it with `chunksize` or do the aggregation in SQL"),
+    "read_sql_query": ("sql", _SQL_BOUNDS, "page it with `chunksize` or do the aggregation in SQL"),
+    "read_sql_table": ("table_name", _SQL_BOUNDS, "page it with `chunksize` or do the aggregation in SQL"),
+}
+
+_REMOTE_SCHEMES = re.compile(r"^(s3[an]?|gs|gcs|abfss?|az|adl|hdfs|viewfs|oss|dbfs):/", re.IGNORECASE)
+
+# A whole-table SELECT: no filter, limit or aggregate, and nothing unknown after the table.
+_WHOLE_TABLE_SELECT = re.compile(
+    r"^\s*SELECT\s+(?P<cols>.+?)\s+FROM\s+(?P<table>[\w.\"`\[\]{}]+)(\s+(AS\s+)?\w+)?"
+    r"(\s+ORDER\s+BY\s+[\w.,\s]+?)?\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_SQL_REDUCERS = re.compile(
+    r"\b(COUNT|SUM|AVG|MIN|MAX|DISTINCT|TOP|LIMIT|WHERE|GROUP|HAVING)\b|\{\}.*\bFROM\b",
+    re.IGNORECASE,
+)
+_CATALOG_TABLES = re.compile(r"(sqlite_master|sqlite_schema|information_schema|pg_catalog|pg_tables)", re.IGNORECASE)
+
+
+def whole_table(query: str) -> str | None:
+    """The table a literal query reads in full, or None if it is bounded or unclear."""
+    match = _WHOLE_TABLE_SELECT.match(query)
+    if match is None or _SQL_REDUCERS.search(query) or _CATALOG_TABLES.search(query):
+        return None
+    return match.group("table")
+
+
+@dataclass
+class _LoopRead:
+    call: cst.Call
+    callee: str
+    loop: cst.For
+    target: str | None
+    symbol: str
+    function: str
+
+
+@dataclass
+class _FunctionFacts:
+    """What one function does with reads in loops, appended lists and pd.concat."""
+
+    loop_reads: list[_LoopRead] = field(default_factory=list)
+    appended: dict[str, set[str]] = field(default_factory=dict)  # list name -> appended names / call ids
+    concatenated: set[str] = field(default_factory=set)  # names passed to pd.concat
+
+
+@register
+class PandasFullRead(BindingDetector):
+    """A pandas read with no chunking or column bound, where the code shows the input grows:
+    a data-lake URI, a whole SQL table, or one read per file feeding ``pd.concat``."""
+
+    name = "pandas-full-read"
+    tokens = ("read_",)
+    fields = frozenset({"call", "source", "instead"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.facts: dict[int | None, _FunctionFacts] = {}
+        self.concat_comprehensions: set[int] = set()
+
+    # -- bookkeeping ------------------------------------------------------------
+
+    def _facts(self) -> _FunctionFacts:
+        return self.facts.setdefault(self.bindings.scope_key(), _FunctionFacts())
+
+    # -- the walk ---------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified == "pandas.concat":
+            self._record_concat(node)
+            return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "append":
+            self._record_append(node)
+        if qualified is None or not qualified.startswith("pandas.read_"):
+            return
+        reader = _PANDAS_READERS.get(qualified.removeprefix("pandas."))
+        if reader is None or has_splat(node) or positional_count(node) > 2:
+            return
+        source_param, bounds, instead = reader
+        if keywords(node) & bounds:
+            return
+        source = argument(node, source_param, 0)
+        if source is None:
+            return
+        described = self._described_source(qualified, source)
+        if described is not None:
+            self.report(node, call=self.scan.code(node.func), source=described, instead=instead)
+            return
+        self._consider_loop_read(node, qualified)
+
+    def _described_source(self, qualified: str, source: cst.BaseExpression) -> str | None:
+        text = self.bindings.string(source)
+        if text is None:
+            return None
+        if qualified.startswith("pandas.read_sql"):
+            table = text if qualified == "pandas.read_sql_table" else whole_table(text)
+            if table and "{}" not in table.strip("{}"):
+                table_name = table if table != "{}" else short(self.scan.code(source))
+                return f"the whole `{table_name}` table"
+            return None
+        if _REMOTE_SCHEMES.match(text) and not SMALL_FILE_WORDS.search(text):
+            return f"`{short(text)}`"
+        return None
+
+    def _consider_loop_read(self, node: cst.Call, qualified: str) -> None:
+        context = self.scan.context
+        comprehension = next(
+            (f for f in reversed(context.frames) if f.kind in ("comprehension", "function", "lambda")), None
+        )
+        if comprehension is not None and id(comprehension.node) in self.concat_comprehensions:
+            iterable = _comprehension_iterable(comprehension.node)
+            if iterable is not None and not is_literal_collection(iterable):
+                self.report(node, call=self.scan.code(node.func), source=f"every file of `{short(self.scan.code(iterable))}` (then `pd.concat`)",
+                            instead=_PANDAS_READERS[qualified.removeprefix("pandas.")][2])
+            return
+        loop = next((f for f in reversed(context.frames) if f.kind in ("loop", "function", "lambda")), None)
+        if loop is None or not isinstance(loop.node, cst.For) or is_literal_collection(loop.node.iter):
+            return
+        self._facts().loop_reads.append(
+            _LoopRead(node, qualified, loop.node, self.bindings.target_of(node),
+                      context.symbol, context.function_name)
+        )
+
+    def _record_concat(self, node: cst.Call) -> None:
+        objs = argument(node, "objs", 0)
+        if isinstance(objs, (cst.ListComp, cst.GeneratorExp)):
+            self.concat_comprehensions.add(id(objs))
+        elif isinstance(objs, cst.Name):
+            self._facts().concatenated.add(objs.value)
+
+    def _record_append(self, node: cst.Call) -> None:
+        receiver = node.func.value  # type: ignore[attr-defined]
+        if not isinstance(receiver, cst.Name) or len(node.args) != 1:
+            return
+        value = node.args[0].value
+        key = value.value if isinstance(value, cst.Name) else f"call:{id(value)}"
+        self._facts().appended.setdefault(receiver.value, set()).add(key)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._settle(self.facts.pop(id(node), None))
+
+    def finish(self) -> None:
+        for facts in self.facts.values():
+            self._settle(facts)
+        self.facts.clear()
+
+    def _settle(self, facts: _FunctionFacts | None) -> None:
+        if facts is None:
+            return
+        for read in facts.loop_reads:
+            keys = {f"call:{id(read.call)}"} | ({read.target} if read.target else set())
+            if any(keys & facts.appended.get(name, set()) for name in facts.concatenated):
+                iterable = short(self.scan.code(read.loop.iter))
+                self.report(read.call, symbol=read.symbol, function=read.function,
+                            call=self.scan.code(read.call.func),
+                            source=f"every file of `{iterable}` (then `pd.concat`)",
+                            instead=_PANDAS_READERS[read.callee.removeprefix("pandas.")][2])
+
+
+def _comprehension_iterable(node: cst.CSTNode) -> cst.BaseExpression | None:
+    generator = getattr(node, "for_in", None)
+    return generator.iter if isinstance(generator, cst.CompFor) else None
+
+
+# -- LOAD002 -------------------------------------------------------------------
+
+_FILE_OPENERS = frozenset({
+    "builtins.open", "io.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open",
+    "pathlib.Path.open", "fsspec.open", "smart_open.open",
+})
+_WHOLE_TEXT_READERS = frozenset({"pathlib.Path.read_text", "pathlib.PosixPath.read_text"})
+
+
+@dataclass
+class _LinesList:
+    call: cst.Call
+    name: str
+    target: cst.CSTNode
+    file: str
+    symbol: str
+    function: str
+
+
+@register
+class LinesReadWhole(BindingDetector):
+    """Every line of a file read into a list (``readlines()``, ``read().splitlines()``)
+    when the code then only loops over it, which the open file could do line by line."""
+
+    name = "lines-read-whole"
+    tokens = ("readlines", "splitlines", "split")
+    fields = frozenset({"file"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.loop_iterables: set[int] = set()
+        self.pending: dict[int | None, list[_LinesList]] = {}
+        self.name_uses: dict[int | None, dict[str, list[int]]] = {}
+        self.assigned: dict[int | None, dict[str, int]] = {}
+        self.assign_targets: dict[int, cst.Name] = {}
+        self.not_variables: set[int] = set()  # attribute and keyword names
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loop_iterables.add(id(node.iter))
+        self._count_binding(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.loop_iterables.add(id(node.iter))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        for target in node.targets:
+            self._count_binding(target.target)
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.assign_targets[id(node.value)] = node.targets[0].target
+
+    def _count_binding(self, target: cst.BaseExpression) -> None:
+        scope = self.assigned.setdefault(self.bindings.scope_key(), {})
+        for name in names_in(target):
+            scope[name] = scope.get(name, 0) + 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.not_variables.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.not_variables.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) in self.not_variables:
+            return
+        self.name_uses.setdefault(self.bindings.scope_key(), {}).setdefault(node.value, []).append(id(node))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        file = self._file_read_as_lines(node)
+        if file is None:
+            return
+        if id(node) in self.loop_iterables:
+            self.report(node, file=file)
+            return
+        target = self.assign_targets.get(id(node))
+        if target is not None:
+            context = self.scan.context
+            pending = self.pending.setdefault(self.bindings.scope_key(), [])
+            pending.append(_LinesList(node, target.value, target, file, context.symbol, context.function_name))
+
+    def _file_read_as_lines(self, node: cst.Call) -> str | None:
+        """The file a ``readlines``-like call reads, as written; None if it is not one."""
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        method = func.attr.value
+        if method == "readlines" and not node.args:
+            handle = func.value
+        elif method == "splitlines" or (method == "split" and _splits_on_newline(node)):
+            inner = func.value
+            if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and not inner.args):
+                return None
+            if inner.func.attr.value == "read":
+                handle = inner.func.value
+            elif self.scan.names.qualify(inner.func) in _WHOLE_TEXT_READERS:
+                return self._named_file(inner.func.value)
+            else:
+                return None
+        else:
+            return None
+        opened = self.bindings.resolve(handle)
+        if not isinstance(opened, cst.Call) or self.scan.names.qualify(opened.func) not in _FILE_OPENERS:
+            return None
+        if self.scan.names.qualify(handle) not in _FILE_OPENERS:
+            return None
+        path = argument(opened, "file", 0)
+        if isinstance(opened.func, cst.Attribute) and self.scan.names.qualify(opened.func) == "pathlib.Path.open":
+            return self._named_file(opened.func.value)
+        return self._named_file(path)
+
+    def _named_file(self, path: cst.BaseExpression | None) -> str | None:
+        if path is None:
+            return None
+        resolved = self.bindings.resolve(path)
+        if isinstance(resolved, cst.Call) and self.scan.names.qualify(resolved.func) in ("pathlib.Path", "builtins.str"):
+            resolved = argument(resolved, "path", 0) or resolved
+        text = self.scan.code(path)
+        shown = self.scan.code(resolved) if resolved is not None else text
+        if SMALL_FILE_WORDS.search(text) or SMALL_FILE_WORDS.search(shown):
+            return None
+        return f"`{short(text)}`"
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._settle(id(node))
+
+    def finish(self) -> None:
+        for key in list(self.pending):
+            self._settle(key)
+
+    def _settle(self, key: int | None) -> None:
+        uses = self.name_uses.pop(key, {})
+        assigned = self.assigned.pop(key, {})
+        for lines in self.pending.pop(key, []):
+            if assigned.get(lines.name, 0) != 1:
+                continue
+            loads = [use for use in uses.get(lines.name, []) if use != id(lines.target)]
+            if loads and all(use in self.loop_iterables for use in loads):
+                self.report(lines.call, symbol=lines.symbol, function=lines.function, file=lines.file)
+
+
+def _splits_on_newline(call: cst.Call) -> bool:
+    if len(call.args) != 1:
+        return False
+    return literal_text(call.args[0].value) in ("\n", "\r\n")
+
+
+# -- LOAD003 -------------------------------------------------------------------
+
+# Roots whose results are DB-API connections, cursors or SQLAlchemy connections.
+_DB_ROOTS = (
+    "sqlite3.connect", "sqlite3.Connection", "sqlite3.Cursor",
+    "psycopg2.connect", "psycopg.connect", "psycopg.Connection", "psycopg.AsyncConnection.connect",
+    "pymysql.connect", "MySQLdb.connect", "mysql.connector.connect", "pyodbc.connect",
+    "snowflake.connector.connect", "duckdb.connect", "duckdb.DuckDBPyConnection",
+    "oracledb.connect", "cx_Oracle.connect", "databricks.sql.connect", "trino.dbapi.connect",
+    "aiosqlite.connect", "pymssql.connect", "teradatasql.connect", "ibm_db_dbi.connect",
+    "sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "sqlalchemy.engine.Engine",
+    "sqlalchemy.Engine", "sqlalchemy.engine.Connection", "sqlalchemy.Connection",
+    "sqlalchemy.ext.asyncio.create_async_engine", "sqlalchemy.ext.asyncio.AsyncConnection",
+)
+_ORM_SESSIONS = (
+    "sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlalchemy.orm.sessionmaker",
+    "sqlalchemy.orm.scoped_session", "sqlmodel.Session", "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.async_sessionmaker",
+)
+# Methods between the root and the fetch that keep it the same result set.
+_DB_PASSTHROUGH = frozenset({"cursor", "connect", "begin", "execute", "raw_connection", "scalars", "mappings", "unique"})
+_ORM_PASSTHROUGH = frozenset({"join", "outerjoin", "order_by", "options", "select_from", "execution_options",
+                              "distinct", "add_columns", "with_entities"})
+_SELECT_BOUNDS = frozenset({"where", "filter", "filter_by", "limit", "group_by", "having", "offset", "slice",
+                            "fetch", "with_only_columns"})
+_SQL_FUNCTIONS = ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
+_SQL_SELECTS = ("sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.sql.expression.select",
+                "sqlalchemy.future.select", "sqlmodel.select")
+
+
+def _root_and_rest(qualified: str | None, roots: tuple[str, ...]) -> tuple[str, list[str]] | None:
+    if qualified is None:
+        return None
+    for root in roots:
+        if qualified == root or qualified.startswith(root + "."):
+            return root, chain_segments(qualified, root)
+    return None
+
+
+@register
+class DbFetchAll(BindingDetector):
+    """``fetchall()`` / ``.all()`` on a database result whose query visibly reads a whole table."""
+
+    name = "db-fetch-all"
+    tokens = ("fetchall", ".all(")
+    fields = frozenset({"query", "table"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.last_query: dict[tuple[int | None, str], cst.BaseExpression] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        if method in ("execute", "executemany") and node.args:
+            self.last_query[(self.bindings.scope_key(), self.scan.code(func.value))] = node.args[0].value
+            return
+        if method not in ("fetchall", "all") or node.args:
+            return
+        table = self._whole_table_read(func.value, method)
+        if table is not None:
+            self.report(node, table=table[0], query=table[1])
+
+    def _whole_table_read(self, receiver: cst.BaseExpression, method: str) -> tuple[str, str] | None:
+        qualified = self.scan.names.qualify(receiver)
+        found = _root_and_rest(qualified, _DB_ROOTS)
+        if found is not None:
+            _, segments = found
+            if not segments or any(s not in _DB_PASSTHROUGH for s in segments):
+                return None
+            if method == "all" and not segments[-1] in ("execute", "scalars", "mappings", "unique"):
+                return None
+            return self._table_of_query(self._query_of(receiver))
+        found = _root_and_rest(qualified, _ORM_SESSIONS)
+        if found is None or method != "all":
+            return None
+        _, segments = found
+        if segments[:1] == ["query"] and all(s in _ORM_PASSTHROUGH for s in segments[1:]):
+            model = self._orm_query_model(receiver)
+            return (model, f"query({model})") if model else None
+        if segments and segments[0] in ("execute", "scalars") and all(s in _DB_PASSTHROUGH for s in segments[1:]):
+            return self._table_of_query(self._query_of(receiver))
+        return None
+
+    def _query_of(self, receiver: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The query behind a result: the ``execute``/``scalars`` call in its chain, or the
+        last ``execute`` on the same cursor in this function."""
+        for method, call in self.bindings.full_chain(receiver):
+            if method in ("execute", "scalars") and call is not None and call.args:
+                return call.args[0].value
+        return self.last_query.get((self.bindings.scope_key(), self.scan.code(receiver)))
+
+    def _table_of_query(self, query: cst.BaseExpression | None) -> tuple[str, str] | None:
+        query = self.bindings.resolve(query)
+        if query is None:
+            return None
+        if isinstance(query, cst.Call):
+            callee = self.scan.names.qualify(query.func)
+            if callee in _SQL_FUNCTIONS and query.args:
+                return self._table_of_query(query.args[0].value)
+            return self._select_whole_model(query)
+        text = literal_text(query)
+        if text is None:
+            return None
+        table = whole_table(text)
+        if table is None or "{}" in table:
+            return None
+        return table, short(text, 60)
+
+    def _select_whole_model(self, query: cst.Call) -> tuple[str, str] | None:
+        chain = self.bindings.full_chain(query)
+        if any(method in _SELECT_BOUNDS for method, _ in chain):
+            return None
+        root = query
+        while isinstance(root.func, cst.Attribute) and isinstance(root.func.value, cst.Call):
+            root = root.func.value
+        if self.scan.names.qualify(root.func) not in _SQL_SELECTS or len(root.args) != 1:
+            return None
+        model = self.scan.code(root.args[0].value)
+        return (model, f"select({model})") if _looks_like_model(root.args[0].value) else None
+
+    def _orm_query_model(self, receiver: cst.BaseExpression) -> str | None:
+        for method, call in self.bindings.full_chain(receiver):
+            if method == "query" and call is not None:
+                if len(call.args) == 1 and _looks_like_model(call.args[0].value):
+                    return self.scan.code(call.args[0].value)
+                return None
+        return None
+
+
+def _looks_like_model(node: cst.BaseExpression) -> bool:
+    """A mapped class (``User``, ``models.User``), not a column (``User.id``) or an expression."""
+    if isinstance(node, cst.Name):
+        return node.value[:1].isupper()
+    if isinstance(node, cst.Attribute):
+        return node.attr.value[:1].isupper()
+    return False
+
+
+# -- LOAD004 -------------------------------------------------------------------
+
+_SPARK_ROOTS = (
+    "pyspark.sql.SparkSession", "pyspark.sql.session.SparkSession", "pyspark.sql.DataFrame",
+    "pyspark.sql.dataframe.DataFrame", "pyspark.sql.connect.session.SparkSession",
+    "pyspark.SparkContext", "pyspark.context.SparkContext", "pyspark.RDD", "pyspark.rdd.RDD",
+    "pyspark.pandas",
+)
+_DASK_ROOTS = ("dask.dataframe", "dask.bag", "dask.array", "dask_cudf", "dask_expr")
+_RAY_DATA_ROOTS = ("ray.data",)
+# Where a distributed collection starts: reading storage, a table or a query.
+_DISTRIBUTED_SOURCES = frozenset({
+    "read", "sql", "table", "textFile", "wholeTextFiles", "sequenceFile", "binaryFiles", "newAPIHadoopFile",
+    "hadoopFile", "pickleFile", "readStream",
+    "read_csv", "read_parquet", "read_json", "read_table", "read_sql", "read_sql_table", "read_sql_query",
+    "read_orc", "read_text", "read_delta", "read_hdf", "read_fwf", "read_avro", "read_bigquery",
+    "read_images", "read_binary_files", "read_datasource", "read_webdataset", "read_tfrecords",
+    "read_numpy", "read_mongo", "read_databricks_tables", "read_sql_query", "from_zarr", "from_parquet",
+    "from_delayed", "from_huggingface", "from_spark",
+})
+# Anything in the chain that makes the result small, or local data that was small to begin with.
+_REDUCERS = frozenset({
+    "agg", "aggregate", "groupBy", "groupby", "count", "limit", "take", "head", "tail", "first", "describe",
+    "summary", "sum", "mean", "min", "max", "std", "var", "nunique", "value_counts", "size", "nlargest",
+    "nsmallest", "quantile", "approxQuantile", "countByKey", "countByValue", "reduce", "reduceByKey",
+    "aggregateByKey", "foldByKey", "combineByKey", "fold", "cube", "rollup", "pivot", "crosstab",
+    "freqItems", "sample", "sampleBy", "randomSplit", "show", "schema", "columns", "dtypes", "distinct_count",
+    "isEmpty", "parallelize", "createDataFrame", "range", "from_pandas", "from_items", "from_numpy",
+    "from_sequence", "from_array", "unique", "drop_duplicates", "dropDuplicates", "distinct", "stats",
+    "top", "takeOrdered", "takeSample", "to_delayed", "persist", "cache", "iter_batches", "iter_rows",
+    "toLocalIterator", "mode", "corr", "cov", "all", "any", "prod",
+})
+_AGGREGATE_FUNCTIONS = re.compile(
+    r"^(pyspark\.sql\.functions|pyspark\.sql\.connect\.functions)\."
+    r"(count|countDistinct|count_distinct|sum|sum_distinct|avg|mean|min|max|min_by|max_by|first|last|"
+    r"collect_list|collect_set|approx_count_distinct|stddev|stddev_pop|stddev_samp|variance|var_pop|"
+    r"var_samp|percentile_approx|percentile|median|mode|corr|covar_pop|covar_samp|kurtosis|skewness|"
+    r"any_value|bool_and|bool_or|every|some|histogram_numeric|count_if|product)$"
+)
+_SPARK_SQL_REDUCERS = re.compile(
+    r"\b(COUNT|SUM|AVG|MIN|MAX|LIMIT|GROUP\s+BY|DESCRIBE|SHOW|EXPLAIN|TABLESAMPLE|PERCENTILE\w*|APPROX_\w+)\b",
+    re.IGNORECASE,
+)
+# terminal method -> engines it belongs to
+_DRIVER_COLLECTORS: dict[str, tuple[str, ...]] = {
+    "collect": ("spark",),
+    "collectAsMap": ("spark",),
+    "toPandas": ("spark",),
+    "to_pandas": ("spark", "ray"),
+    "compute": ("dask",),
+    "take_all": ("ray",),
+    "to_numpy": ("spark",),
+}
+
+
+def _engine_of(qualified: str) -> tuple[str, str] | None:
+    for engine, roots in (("spark", _SPARK_ROOTS), ("dask", _DASK_ROOTS), ("ray", _RAY_DATA_ROOTS)):
+        for root in roots:
+            if qualified == root or qualified.startswith(root + "."):
+                return engine, root
+    return None
+
+
+@register
+class CollectToDriver(BindingDetector):
+    """A distributed collection read from storage, pulled whole into the driver with no reduction."""
+
+    name = "collect-to-driver"
+    tokens = ("collect", "toPandas", "to_pandas", "compute", "take_all", "to_numpy")
+    fields = frozenset({"collection", "method", "engine"})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _DRIVER_COLLECTORS:
+            return
+        method = func.attr.value
+        if method == "to_pandas" and any(arg.keyword and arg.keyword.value == "limit" for arg in node.args):
+            return
+        receiver = func.value
+        qualified = self.scan.names.qualify(receiver)
+        if qualified is None:
+            return
+        found = _engine_of(qualified)
+        if found is None or found[0] not in _DRIVER_COLLECTORS[method]:
+            return
+        engine, root = found
+        segments = chain_segments(qualified, root)
+        if not any(s in _DISTRIBUTED_SOURCES for s in segments) or any(s in _REDUCERS for s in segments):
+            return
+        chain = self.bindings.full_chain(receiver)
+        if self._reduced(chain):
+            return
+        self.report(node, collection=short(self.scan.code(receiver)), method=method,
+                    engine={"spark": "Spark", "dask": "Dask", "ray": "Ray"}[engine])
+
+    def _reduced(self, chain: list[tuple[str, cst.Call | None]]) -> bool:
+        for method, call in chain:
+            if method in _REDUCERS:
+                return True
+            if call is None:
+                continue
+            if method in ("select", "selectExpr", "withColumn", "filter", "where") and self._aggregates(call):
+                return True
+            if method == "sql" and call.args:
+                query = self.bindings.string(call.args[0].value)
+                if query is None or _SPARK_SQL_REDUCERS.search(query):
+                    return True
+        return False
+
+    def _aggregates(self, call: cst.Call) -> bool:
+        for arg in call.args:
+            text = literal_text(arg.value)
+            if text is not None and _SPARK_SQL_REDUCERS.search(text):
+                return True
+            stack: list[cst.CSTNode] = [arg.value]
+            while stack:
+                current = stack.pop()
+                if isinstance(current, cst.Call):
+                    name = self.scan.names.qualify(current.func)
+                    if name and _AGGREGATE_FUNCTIONS.match(name):
+                        return True
+                stack.extend(current.children)
+        return False
+
+
+# -- LOAD005 -------------------------------------------------------------------
+
+_MATERIALIZERS = frozenset({"builtins.list", "builtins.tuple", "builtins.sorted", "builtins.set"})
+_BOTO3_COLLECTIONS = frozenset({"objects", "object_versions", "multipart_uploads", "instances", "images",
+                                "snapshots", "volumes", "queues", "topics", "subscriptions", "tables"})
+_HUB_LISTINGS = re.compile(
+    r"^huggingface_hub(\.hf_api)?(\.HfApi)?\.(list_models|list_datasets|list_spaces|list_repo_files|"
+    r"list_repo_tree|list_repo_commits|list_collections|list_liked_repos)$"
+)
+
+
+@register
+class StreamMaterialized(BindingDetector):
+    """A paged or streaming listing (S3, GCS, Azure, the HF Hub, a streaming dataset)
+    turned into one in-memory list: ``list(...)``, a comprehension, or a loop that appends."""
+
+    name = "stream-materialized"
+    tokens = ("paginate", "objects", "list_blobs", "list_blob_names", "walk_blobs", "list_models",
+              "list_datasets", "list_spaces", "list_repo", "streaming")
+    fields = frozenset({"stream"})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.scan.names.qualify(node.func) not in _MATERIALIZERS or len(node.args) != 1 or node.args[0].star:
+            return
+        stream = node.args[0].value
+        if self._is_stream(stream):
+            self.report(node, stream=short(self.scan.code(stream)))
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension(node)
+
+    def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.DictComp) -> None:
+        if node.for_in.inner_for_in is None and self._is_stream(node.for_in.iter):
+            self.report(node, stream=short(self.scan.code(node.for_in.iter)))
+
+    def visit_For(self, node: cst.For) -> None:
+        if not self._is_stream(node.iter):
+            return
+        loop_targets = set(names_in(node.target))
+        for grown in _grown_lists(node.body):
+            if grown not in loop_targets:
+                self.report(node, stream=short(self.scan.code(node.iter)))
+                return
+
+    def _is_stream(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Subscript):
+            # A split of a streaming dataset dict: load_dataset(..., streaming=True)["train"]
+            return self._is_streaming_dataset(expr.value)
+        qualified = self.scan.names.qualify(expr)
+        if qualified is None:
+            return False
+        segments = qualified.split(".")
+        if segments[0] == "boto3":
+            if segments[-1] == "paginate" and "get_paginator" in segments:
+                return _has_no_page_cap(self.bindings.resolve(expr))
+            return len(segments) >= 2 and segments[-1] in ("all", "filter") and segments[-2] in _BOTO3_COLLECTIONS
+        if qualified.startswith(("google.cloud.storage.", "azure.storage.blob.")):
+            return segments[-1] in ("list_blobs", "list_blob_names", "walk_blobs") and self._unlimited(expr, "max_results")
+        if _HUB_LISTINGS.match(qualified):
+            return segments[-1].startswith(("list_models", "list_datasets", "list_spaces")) and self._unlimited(expr, "limit")
+        return self._is_streaming_dataset(expr)
+
+    def _is_streaming_dataset(self, expr: cst.BaseExpression) -> bool:
+        if self.scan.names.qualify(expr) != "datasets.load_dataset":
+            return False
+        call = self.bindings.resolve(expr)
+        return isinstance(call, cst.Call) and _is_true(argument(call, "streaming"))
+
+    def _unlimited(self, expr: cst.BaseExpression, limit: str) -> bool:
+        call = self.bindings.resolve(expr)
+        return isinstance(call, cst.Call) and not has_splat(call) and limit not in keywords(call)
+
+
+def _is_true(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _has_no_page_cap(call: cst.BaseExpression | None) -> bool:
+    """``paginate(PaginationConfig={"MaxItems": ...})`` caps the listing."""
+    if not isinstance(call, cst.Call) or has_splat(call):
+        return False
+    config = argument(call, "PaginationConfig")
+    return config is None
+
+
+def _grown_lists(body: cst.BaseSuite) -> set[str]:
+    """Names a loop body appends to, extends or ``+=``s, outside nested functions."""
+    grown: set[str] = set()
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in ("append", "extend") and isinstance(node.func.value, cst.Name):
+                grown.add(node.func.value.value)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+            if isinstance(node.target, cst.Name) and isinstance(node.value, (cst.List, cst.ListComp, cst.Subscript)):
+                grown.add(node.target.value)
+        stack.extend(node.children)
+    return grown
+
+
+# -- LOAD006 -------------------------------------------------------------------
+
+_HTTP_GETS = frozenset({
+    "requests.get", "requests.api.get", "requests.request", "requests.api.request",
+    "requests.Session.get", "requests.Session.request", "requests.sessions.Session.get",
+    "httpx.get", "httpx.request", "httpx.Client.get", "httpx.Client.request",
+})
+_URL_OPENERS = frozenset({"urllib.request.urlopen", "urllib.request.urlopen.read", "urllib2.urlopen"})
+_SMALL_DOCUMENTS = re.compile(r"\.(json|txt|ya?ml|md|html?|xml|cfg|ini|toml)(\?|$)", re.IGNORECASE)
+
+
+@register
+class DownloadBuffered(BindingDetector):
+    """A download read whole into memory (``response.content``, ``urlopen().read()``,
+    an S3 object's ``Body.read()``) and then written to a file."""
+
+    name = "download-buffered"
+    tokens = ("write",)
+    fields = frozenset({"url", "instead"})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("write", "write_bytes") or len(node.args) != 1:
+            return
+        found = self._buffered_download(node.args[0].value)
+        if found is None:
+            return
+        url, instead = found
+        self.report(node, url=url, instead=instead)
+
+    def _buffered_download(self, data: cst.BaseExpression) -> tuple[str, str] | None:
+        if isinstance(data, cst.Attribute) and data.attr.value == "content":
+            response = self.bindings.resolve(data.value)
+            if self.scan.names.qualify(data.value) in _HTTP_GETS and isinstance(response, cst.Call):
+                return self._url(argument(response, "url", 0), "`stream=True` with `iter_content()` into the file")
+            return None
+        if not (isinstance(data, cst.Call) and isinstance(data.func, cst.Attribute) and data.func.attr.value == "read"):
+            return None
+        if data.args:
+            return None
+        source = data.func.value
+        if self.scan.names.qualify(source) in _URL_OPENERS:
+            opened = self.bindings.resolve(source)
+            if isinstance(opened, cst.Call):
+                return self._url(argument(opened, "url", 0), "`shutil.copyfileobj(response, file)`")
+            return None
+        if isinstance(source, cst.Subscript) and len(source.slice) == 1:
+            index = source.slice[0].slice
+            key = literal_text(index.value) if isinstance(index, cst.Index) else None
+            qualified = self.scan.names.qualify(source.value) or ""
+            if key == "Body" and qualified.startswith("boto3.") and qualified.endswith(".get_object"):
+                obj = self.bindings.resolve(source.value)
+                target = argument(obj, "Key") if isinstance(obj, cst.Call) else None
+                shown = f"`{short(self.scan.code(target))}`" if target is not None else "the S3 object"
+                return shown, "`download_file`/`download_fileobj`, which stream in parts"
+        return None
+
+    def _url(self, url: cst.BaseExpression | None, instead: str) -> tuple[str, str] | None:
+        if url is None:
+            return None
+        text = self.bindings.string(url)
+        if text is not None and _SMALL_DOCUMENTS.search(text):
+            return None
+        return f"`{short(self.scan.code(url))}`", instead
