@@ -238,6 +238,21 @@ class _Walker:
         # which belong to the enclosing scope.
         self.scope_bodies: dict[int, tuple[Frame, cst.CSTNode]] = {}
         self.try_bodies: set[int] = set()
+        self._enter_tracking: dict[type, Callable[[Any], None]] = {
+            cst.Import: self._import, cst.ImportFrom: self._import,
+            cst.FunctionDef: self._function, cst.Lambda: self._lambda, cst.ClassDef: self._class,
+            cst.For: self._for, cst.While: self._while,
+            cst.ListComp: self._comprehension, cst.SetComp: self._comprehension,
+            cst.DictComp: self._comprehension, cst.GeneratorExp: self._comprehension,
+            cst.With: self._with, cst.Try: self._try, cst.TryStar: self._try,
+            cst.ExceptHandler: self._except, cst.ExceptStarHandler: self._except,
+        }
+        self._leave_tracking: dict[type, Callable[[Any], None]] = {
+            **dict.fromkeys((cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
+                             cst.With, cst.ExceptHandler, cst.ExceptStarHandler), self._pop_frame),
+            cst.Assign: self._assign, cst.AnnAssign: self._ann_assign,
+            cst.AugAssign: self._aug_assign, cst.NamedExpr: self._named_expr,
+        }
 
     def dispatch(self, table: dict[type, list[tuple[str, Callable]]], node: cst.CSTNode) -> None:
         for rule_id, callback in table.get(type(node), ()):
@@ -256,76 +271,100 @@ class _Walker:
             self.outcome.rule_errors.append(RuleError(rule_id, self.scan.path, f"{type(exc).__name__}: {exc}"))
 
     def enter(self, node: cst.CSTNode) -> None:
-        names, ctx = self.scan.names, self.scan.context
         # A body is inside its scope (a lambda's body may itself be a call), so
         # the frame opens before the body node's own callbacks run.
-        opened = self.scope_bodies.get(id(node))
+        key = id(node)
+        opened = self.scope_bodies.get(key)
         if opened is not None:
             frame, owner = opened
-            ctx.push(frame)
-            if isinstance(owner, cst.ClassDef):
-                names.enter_class(owner)
+            self.scan.context.push(frame)
+            if type(owner) is cst.ClassDef:
+                self.scan.names.enter_class(owner)  # type: ignore[arg-type]
             else:
-                names.enter_function(owner)  # type: ignore[arg-type]
-        elif id(node) in self.try_bodies:
-            ctx.push(Frame("try", node))
-        self.dispatch(self.on_enter, node)
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            names.record_import(node)
-        elif isinstance(node, cst.FunctionDef):
-            decorators = tuple(filter(None, (names.qualify(d.decorator) for d in node.decorators)))
-            frame = Frame("function", node, node.name.value, node.asynchronous is not None, decorators)
-            self.scope_bodies[id(node.body)] = (frame, node)
-        elif isinstance(node, cst.Lambda):
-            self.scope_bodies[id(node.body)] = (Frame("lambda", node), node)
-        elif isinstance(node, cst.ClassDef):
-            bases = tuple(filter(None, (names.qualify(a.value) for a in node.bases)))
-            self.scope_bodies[id(node.body)] = (Frame("class", node, node.name.value, names=bases), node)
-        elif isinstance(node, (cst.For, cst.While)):
-            if isinstance(node, cst.For):
-                names.record_unknown(node.target)
-            ctx.push(Frame("loop", node))
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
-            ctx.push(Frame("comprehension", node))
-        elif isinstance(node, cst.With):
-            items = tuple(filter(None, (names.qualify(item.item) for item in node.items)))
-            for item in node.items:
-                if item.asname is not None:
-                    names.record_assign([item.asname.name], item.item)
-            ctx.push(Frame("with", node, names=items))
-        elif isinstance(node, (cst.Try, cst.TryStar)):
-            self.try_bodies.add(id(node.body))
-        elif isinstance(node, cst.ExceptHandler):
-            if node.name is not None:
-                names.record_unknown(node.name.name)
-            ctx.push(Frame("except", node))
+                self.scan.names.enter_function(owner)  # type: ignore[arg-type]
+        elif key in self.try_bodies:
+            self.scan.context.push(Frame("try", node))
+        if type(node) in self.on_enter:
+            self.dispatch(self.on_enter, node)
+        track = self._enter_tracking.get(type(node))
+        if track is not None:
+            track(node)
 
     def leave(self, node: cst.CSTNode) -> None:
-        names, ctx = self.scan.names, self.scan.context
-        if id(node) in self.scope_bodies:
+        key = id(node)
+        if key in self.scope_bodies or key in self.try_bodies:
             self.dispatch(self.on_leave, node)
-            ctx.pop()
-            names.leave_scope()
+            self.scan.context.pop()
+            if key in self.scope_bodies:
+                self.scan.names.leave_scope()
             return
-        if id(node) in self.try_bodies:
+        track = self._leave_tracking.get(type(node))
+        if track is not None:
+            track(node)
+        if type(node) in self.on_leave:
             self.dispatch(self.on_leave, node)
-            ctx.pop()
-            return
-        if isinstance(node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp,
-                               cst.GeneratorExp, cst.With, cst.ExceptHandler)):
-            ctx.pop()
-        elif isinstance(node, cst.Assign):
-            names.record_assign([t.target for t in node.targets], node.value)
-        elif isinstance(node, cst.AnnAssign):
-            if node.value is not None and isinstance(node.value, cst.Call):
-                names.record_assign([node.target], node.value)
-            else:
-                names.record_annotation(node.target, node.annotation)
-        elif isinstance(node, cst.AugAssign):
-            names.record_unknown(node.target)
-        elif isinstance(node, cst.NamedExpr):
-            names.record_assign([node.target], node.value)
-        self.dispatch(self.on_leave, node)
+
+    # -- keeping names and context in step (dispatched by exact node type) ----
+
+    def _function(self, node: cst.FunctionDef) -> None:
+        names = self.scan.names
+        decorators = tuple(filter(None, (names.qualify(d.decorator) for d in node.decorators)))
+        frame = Frame("function", node, node.name.value, node.asynchronous is not None, decorators)
+        self.scope_bodies[id(node.body)] = (frame, node)
+
+    def _lambda(self, node: cst.Lambda) -> None:
+        self.scope_bodies[id(node.body)] = (Frame("lambda", node), node)
+
+    def _class(self, node: cst.ClassDef) -> None:
+        bases = tuple(filter(None, (self.scan.names.qualify(a.value) for a in node.bases)))
+        self.scope_bodies[id(node.body)] = (Frame("class", node, node.name.value, names=bases), node)
+
+    def _for(self, node: cst.For) -> None:
+        self.scan.names.record_unknown(node.target)
+        self.scan.context.push(Frame("loop", node))
+
+    def _while(self, node: cst.While) -> None:
+        self.scan.context.push(Frame("loop", node))
+
+    def _comprehension(self, node: cst.CSTNode) -> None:
+        self.scan.context.push(Frame("comprehension", node))
+
+    def _with(self, node: cst.With) -> None:
+        names = self.scan.names
+        items = tuple(filter(None, (names.qualify(item.item) for item in node.items)))
+        for item in node.items:
+            if item.asname is not None:
+                names.record_assign([item.asname.name], item.item)
+        self.scan.context.push(Frame("with", node, names=items))
+
+    def _try(self, node: cst.Try | cst.TryStar) -> None:
+        self.try_bodies.add(id(node.body))
+
+    def _except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
+        if node.name is not None:
+            self.scan.names.record_unknown(node.name.name)
+        self.scan.context.push(Frame("except", node))
+
+    def _pop_frame(self, node: cst.CSTNode) -> None:
+        self.scan.context.pop()
+
+    def _assign(self, node: cst.Assign) -> None:
+        self.scan.names.record_assign([t.target for t in node.targets], node.value)
+
+    def _ann_assign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.value, cst.Call):
+            self.scan.names.record_assign([node.target], node.value)
+        else:
+            self.scan.names.record_annotation(node.target, node.annotation)
+
+    def _aug_assign(self, node: cst.AugAssign) -> None:
+        self.scan.names.record_unknown(node.target)
+
+    def _named_expr(self, node: cst.NamedExpr) -> None:
+        self.scan.names.record_assign([node.target], node.value)
+
+    def _import(self, node: cst.Import | cst.ImportFrom) -> None:
+        self.scan.names.record_import(node)
 
 
 def analyze_module(path: str, module: cst.Module, source_text: str, rules: Sequence[CompiledRule]) -> FileOutcome:

@@ -26,6 +26,23 @@ _SYNTAX_ONLY_FIELDS = frozenset(
 _child_fields: dict[type, tuple[str, ...]] = {}
 
 
+def _all_node_types() -> frozenset[type]:
+    found: set[type] = set()
+    pending = [cst.CSTNode]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                pending.append(sub)
+    return frozenset(found)
+
+
+# isinstance() against LibCST's abstract base classes goes through ABCMeta and
+# dominates the walk; a set lookup on the exact type is several times cheaper.
+NODE_TYPES = _all_node_types()
+
+
 class _FieldOrderRecorder(cst.CSTVisitor):
     def __init__(self) -> None:
         self.fields: list[str] = []
@@ -61,6 +78,7 @@ def walk(
     stack: list[object] = [root]
     push = stack.append
     fields_cache = _child_fields
+    node_types = NODE_TYPES
     while stack:
         item = stack.pop()
         if item is leaving:
@@ -77,8 +95,9 @@ def walk(
         children: list[cst.CSTNode] = []
         for name in fields:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            value_type = type(value)
+            if value_type in node_types:
                 children.append(value)
-            elif isinstance(value, (tuple, list)):
-                children.extend(child for child in value if isinstance(child, cst.CSTNode))
+            elif value_type is tuple or value_type is list:
+                children.extend(child for child in value if type(child) in node_types)
         stack.extend(reversed(children))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import libcst as cst
 
@@ -127,28 +127,44 @@ def is_unknown(value: Any) -> bool:
 
 # -- where a node stands -------------------------------------------------------
 
-Predicate = Callable[[Context, NameResolver], bool]
+SIMPLE_PLACES = ("loop", "async_function", "function", "module_level", "try", "except")
+PATTERN_PLACES = ("decorated_by", "class_bases", "with")
 
-SIMPLE_PLACES: dict[str, Predicate] = {
-    "loop": lambda ctx, names: ctx.in_loop,
-    "async_function": lambda ctx, names: ctx.in_async_function,
-    "function": lambda ctx, names: ctx.function is not None,
-    "module_level": lambda ctx, names: ctx.function is None,
-    "try": lambda ctx, names: ctx.in_try_body,
-    "except": lambda ctx, names: ctx.in_except_handler,
-}
 
-PATTERN_PLACES: dict[str, Callable[[Sequence[NamePattern]], Predicate]] = {
-    "decorated_by": lambda ps: lambda ctx, names: ctx.decorated_by(ps),
-    "class_bases": lambda ps: lambda ctx, names: ctx.class_based_on(ps),
-    "with": lambda ps: lambda ctx, names: ctx.inside_with(ps),
-}
+@dataclass(frozen=True)
+class Place:
+    """One ``inside``/``not_inside`` entry; plain data so rules pickle into worker processes."""
+
+    kind: str
+    patterns: tuple[NamePattern, ...] = ()
+
+    def holds(self, ctx: Context) -> bool:
+        kind = self.kind
+        if kind == "loop":
+            return ctx.in_loop
+        if kind == "async_function":
+            return ctx.in_async_function
+        if kind == "function":
+            return ctx.function is not None
+        if kind == "module_level":
+            return ctx.function is None
+        if kind == "try":
+            return ctx.in_try_body
+        if kind == "except":
+            return ctx.in_except_handler
+        if kind == "decorated_by":
+            return ctx.decorated_by(self.patterns)
+        if kind == "class_bases":
+            return ctx.class_based_on(self.patterns)
+        if kind == "with":
+            return ctx.inside_with(self.patterns)
+        raise ValueError(f"unknown place {kind!r}")
 
 
 @dataclass(frozen=True)
 class Where:
-    inside: tuple[Predicate, ...] = ()
-    not_inside: tuple[Predicate, ...] = ()
+    inside: tuple[Place, ...] = ()
+    not_inside: tuple[Place, ...] = ()
     imports: tuple[str, ...] = ()
     not_imports: tuple[str, ...] = ()
 
@@ -157,6 +173,6 @@ class Where:
             return False
         if self.not_imports and names.imports_any(self.not_imports):
             return False
-        if not all(p(ctx, names) for p in self.inside):
+        if not all(place.holds(ctx) for place in self.inside):
             return False
-        return not any(p(ctx, names) for p in self.not_inside)
+        return not any(place.holds(ctx) for place in self.not_inside)

@@ -18,7 +18,7 @@ from reviewer.ruleset.conditions import (
     SIMPLE_PLACES,
     ArgConditions,
     ArgRef,
-    Predicate,
+    Place,
     ValueTest,
     Where,
 )
@@ -291,16 +291,16 @@ def _list(r: _Reader, value: Any, path: str) -> list:
     return value
 
 
-def _place(r: _Reader, item: Any, path: str) -> Predicate:
+def _place(r: _Reader, item: Any, path: str) -> Place:
     if isinstance(item, str):
         if item not in SIMPLE_PLACES:
             raise r.fail(path, f"unknown place {item!r}; expected one of {', '.join(SIMPLE_PLACES)} or a mapping with {', '.join(PATTERN_PLACES)}")
-        return SIMPLE_PLACES[item]
-    entry = r.mapping(item, path, tuple(PATTERN_PLACES))
+        return Place(item)
+    entry = r.mapping(item, path, PATTERN_PLACES)
     if len(entry) != 1:
         raise r.fail(path, "expected exactly one key")
     key, value = next(iter(entry.items()))
-    return PATTERN_PLACES[key](r.patterns(value, f"{path}.{key}"))
+    return Place(key, r.patterns(value, f"{path}.{key}"))
 
 
 def _compile_paths(r: _Reader, data: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
