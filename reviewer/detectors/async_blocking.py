@@ -36,6 +36,7 @@ MAX_DEPTH = 3
 # Async functions that run before or after serving (nothing waits on the loop yet).
 _LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "on_shutdown"})
 _LIFECYCLE_DECORATORS = ("on_event",)
+_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 # Decorators that leave a helper a plain synchronous call.
 _TRANSPARENT_DECORATORS = frozenset({"builtins.staticmethod", "builtins.classmethod", "functools.cache",
                                      "functools.lru_cache"})
@@ -92,6 +93,7 @@ class _BlockingInAsync(Detector):
         super().__init__(scan, rule, options)
         self.summaries: dict[int, _Summary] = {}
         self.by_key: dict[str, _Summary] = {}
+        self.entrypoints: set[str] = set()
 
     # -- the walk ---------------------------------------------------------------
 
@@ -125,6 +127,7 @@ class _BlockingInAsync(Detector):
             self.by_key[key] = summary if key not in self.by_key else _ambiguous(summary)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._note_entrypoint(node)
         frame = self.scan.context.function
         if frame is None or frame.kind != "function":
             return
@@ -140,6 +143,21 @@ class _BlockingInAsync(Detector):
         helper = self._helper_key(node, summary)
         if helper:
             summary.helper_calls.append((node, helper))
+
+    def _note_entrypoint(self, node: cst.Call) -> None:
+        """``asyncio.run(main())``: the top-level coroutine of a script.
+
+        It runs before and around the work it starts; a blocking call there
+        delays the script, not concurrent requests, so it is not reported.
+        """
+        func = node.func
+        runs_loop = self.scan.names.qualify(func) in _LOOP_RUNNERS or (
+            isinstance(func, cst.Attribute) and func.attr.value == "run_until_complete"
+        )
+        if runs_loop and node.args:
+            first = node.args[0].value
+            if isinstance(first, cst.Call) and isinstance(first.func, cst.Name):
+                self.entrypoints.add(first.func.value)
 
     def _kind(self, node: cst.Call, qualified: str | None) -> str | None:
         kind = blocking_kind(qualified)
@@ -171,7 +189,7 @@ class _BlockingInAsync(Detector):
     def finish(self) -> None:
         reports: list[tuple[_Summary, cst.Call, dict[str, str], list[_Site]]] = []
         for summary in self.summaries.values():
-            if not summary.is_async or summary.lifecycle:
+            if not summary.is_async or summary.lifecycle or summary.key in self.entrypoints:
                 continue
             reported: set[str] = set()
             for site in summary.sites:

@@ -169,16 +169,17 @@ class TimeoutDisabled(Detector):
 
     name = "timeout-disabled"
     tokens = ("None", "ClientTimeout")
-    fields = _CALL_FIELDS
+    fields = _CALL_FIELDS | frozenset({"setting"})
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
         if qualified is None:
             return
+        disabled: object
         if qualified in _TIMEOUT_KWARG_CALLS:
-            disabled = literal_none(node, "timeout")
+            disabled = _KEYWORD if literal_none(node, "timeout") else None
         elif qualified in URLOPEN:
-            disabled = literal_none(node, "timeout", 2)
+            disabled = _KEYWORD if literal_none(node, "timeout", 2) else None
         elif qualified in _HTTPX_TIMEOUT:
             disabled = self._httpx_timeout_off(node)
         elif qualified in _AIOHTTP_TIMEOUT:
@@ -186,7 +187,9 @@ class TimeoutDisabled(Detector):
         else:
             return
         if disabled:
-            self.report(node, **call_fields(self.scan, node, qualified))
+            fields = call_fields(self.scan, node, qualified)
+            fields["setting"] = "timeout=None" if disabled is _KEYWORD else fields["code"]
+            self.report(node, **fields)
 
     @staticmethod
     def _httpx_timeout_off(node: cst.Call) -> bool:
@@ -196,6 +199,9 @@ class TimeoutDisabled(Detector):
     def _aiohttp_timeout_off(node: cst.Call) -> bool:
         # Every field of ClientTimeout defaults to None: no argument means no limit at all.
         return _all_none(node)
+
+
+_KEYWORD = "keyword"
 
 
 def _all_none(node: cst.Call) -> bool:
@@ -239,7 +245,7 @@ class GrpcCallWithoutDeadline(Detector):
     """
 
     name = "grpc-call-without-deadline"
-    tokens = ("Stub",)
+    tokens = ("Stub", "channel_ready_future")
     fields = _CALL_FIELDS | frozenset({"service"})
 
     def visit_Call(self, node: cst.Call) -> None:
