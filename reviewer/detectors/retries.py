@@ -124,7 +124,9 @@ class RetryLoopTracker(Detector):
             for frame in local:
                 if frame.kind == "try":
                     self.remote_in_try.setdefault(id(frame.node), (node, qualified))
-        written = self.scan.code(node.func).rsplit(".", 1)[-1].lower()
+        func = node.func
+        written = (func.attr.value if isinstance(func, cst.Attribute) else
+                   func.value if isinstance(func, cst.Name) else "").lower()
         if is_sleep(qualified) or any(word in written for word in _DELAY_WORDS):
             constant = bool(node.args) and _is_number(node.args[0].value)
             for frame in local:

@@ -1,18 +1,15 @@
 """Calls that can wait forever: what counts as missing or disabled, and what is trusted."""
 
-import textwrap
-
 import pytest
 
-from reviewer.engine.pipeline import Target, analyze
 from reviewer.ruleset.loader import load_rules
+from tests.engine.rulefactory import run
 
 RULES = load_rules()
 
 
 def findings(code, rule_id, path="svc/app.py"):
-    source = textwrap.dedent(code)
-    result = analyze([Target(path, read=lambda: source.encode())], [RULES[rule_id]], max_bytes=10**7)
+    result = run(code, RULES[rule_id], path=path)
     assert not result.rule_errors, result.rule_errors
     return [f for f in result.findings if f.rule == rule_id]
 
