@@ -33,8 +33,10 @@ from reviewer.ruleset.detector import Detector, register
 INFERENCE = "inference"
 MAX_DEPTH = 3
 
-# Async functions that run before or after serving (nothing waits on the loop yet).
-_LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "on_shutdown"})
+# Async functions that run before or after serving, or set up and tear down an object
+# once (nothing, or little, waits on the loop meanwhile).
+_LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "on_shutdown", "start", "_start",
+                              "start_unsafe", "setup", "_setup", "close", "_close", "aclose", "stop"})
 _LIFECYCLE_DECORATORS = ("on_event",)
 _LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 # Decorators that leave a helper a plain synchronous call.
@@ -60,6 +62,7 @@ class _Summary:
     lifecycle: bool
     sites: list[_Site] = field(default_factory=list)
     helper_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
+    events: list[_Site | tuple[cst.Call, str]] = field(default_factory=list)  # both, in source order
 
 
 def _contains_yield(node: cst.FunctionDef) -> bool:
@@ -138,11 +141,14 @@ class _BlockingInAsync(Detector):
         kind = self._kind(node, qualified)
         if kind is not None:
             fields = call_fields(self.scan, node, qualified)
-            summary.sites.append(_Site(node, kind, fields["call"], fields))
+            site = _Site(node, kind, fields["call"], fields)
+            summary.sites.append(site)
+            summary.events.append(site)
             return
         helper = self._helper_key(node, summary)
         if helper:
             summary.helper_calls.append((node, helper))
+            summary.events.append((node, helper))
 
     def _note_entrypoint(self, node: cst.Call) -> None:
         """``asyncio.run(main())``: the top-level coroutine of a script.
@@ -187,31 +193,32 @@ class _BlockingInAsync(Detector):
     # -- after the walk -------------------------------------------------------------
 
     def finish(self) -> None:
-        reports: list[tuple[_Summary, cst.Call, dict[str, str], list[_Site]]] = []
+        reports: list[tuple[_Summary, cst.Call, dict[str, str], _Site | None]] = []
         for summary in self.summaries.values():
             if not summary.is_async or summary.lifecycle or summary.key in self.entrypoints:
                 continue
-            reported: set[str] = set()
-            for site in summary.sites:
-                # One question per blocking callee and function: five sleeps are one problem.
-                if site.kind in self.kinds and site.written not in reported:
-                    reported.add(site.written)
-                    fields = dict(site.fields)
-                    fields["blocking"] = f"`{site.written}` blocks the event loop"
-                    reports.append((summary, site.call, fields, []))
-            for call, key in summary.helper_calls:
-                found = self._follow(key)
-                if found is None:
+            # One question per rule and function: the first blocking call in source order.
+            for event in summary.events:
+                if isinstance(event, _Site):
+                    if event.kind in self.kinds:
+                        fields = dict(event.fields)
+                        fields["blocking"] = f"`{event.written}` blocks the event loop"
+                        reports.append((summary, event.call, fields, None))
+                        break
                     continue
-                chain, site = found
-                fields = dict(site.fields)
-                fields["helper"] = chain[0].rsplit(".", 1)[-1]
-                fields["blocking"] = self._through(chain, site)
-                reports.append((summary, call, fields, [site]))
-        lines = self._lines([site.call for *_, sites in reports for site in sites])
-        for summary, call, fields, sites in reports:
-            if sites:
-                fields["blocking"] = fields["blocking"].replace("{line}", str(lines.get(id(sites[0].call), "?")))
+                call, key = event
+                found = self._follow(key)
+                if found is not None:
+                    chain, site = found
+                    fields = dict(site.fields)
+                    fields["helper"] = chain[0].rsplit(".", 1)[-1]
+                    fields["blocking"] = self._through(chain, site)
+                    reports.append((summary, call, fields, site))
+                    break
+        lines = self._lines([site.call for *_, site in reports if site is not None])
+        for summary, call, fields, site in reports:
+            if site is not None:
+                fields["blocking"] = fields["blocking"].replace("{line}", str(lines.get(id(site.call), "?")))
             self.report(call, symbol=summary.symbol, function=summary.node.name.value, **fields)
 
     def _follow(self, start: str) -> tuple[list[str], _Site] | None:

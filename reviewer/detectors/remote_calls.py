@@ -110,8 +110,6 @@ _OPENAI_LEGACY = tuple(f"openai.{api}.create" for api in ("ChatCompletion", "Com
 _OTHER_NETWORK = (
     "urllib.request.urlretrieve",
     "socket.create_connection",
-    "socket.getaddrinfo",
-    "socket.gethostbyname",
     "huggingface_hub.hf_hub_download",
     "huggingface_hub.snapshot_download",
     "huggingface_hub.file_download.hf_hub_download",
