@@ -37,7 +37,8 @@ MAX_DEPTH = 3
 # once (nothing, or little, waits on the loop meanwhile).
 _LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "on_shutdown", "start", "_start",
                               "start_unsafe", "setup", "_setup", "close", "_close", "aclose", "stop"})
-_LIFECYCLE_DECORATORS = ("on_event",)
+# Startup hooks, and CLI commands (Typer/Click/asyncclick), which run their coroutine alone.
+_LIFECYCLE_DECORATORS = ("on_event", "command")
 _LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 # Decorators that leave a helper a plain synchronous call.
 _TRANSPARENT_DECORATORS = frozenset({"builtins.staticmethod", "builtins.classmethod", "functools.cache",
