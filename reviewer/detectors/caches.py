@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 
 from reviewer.detectors.scale_signals import (
     BindingDetector,
+    bound_names,
     argument,
     is_literal_collection,
     literal_text,
@@ -278,3 +280,299 @@ def _first_param(node: cst.CSTNode) -> str | None:
         return None
     params = [*node.params.posonly_params, *node.params.params]
     return params[0].name.value if params else None
+
+
+# -- CCH004 --------------------------------------------------------------------
+
+_EXECUTORS = frozenset({
+    "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
+    "concurrent.futures.thread.ThreadPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor",
+    "concurrent.futures.Executor", "concurrent.futures._base.Executor",
+})
+_GATHERERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.as_completed", "asyncio.tasks.gather"})
+_TASK_STARTERS = frozenset({
+    "asyncio.create_task", "asyncio.ensure_future", "asyncio.get_event_loop.create_task",
+    "asyncio.get_running_loop.create_task",
+})
+_TASK_GROUPS = frozenset({"asyncio.TaskGroup", "anyio.create_task_group"})
+# Iterables that are small by design: a pool of workers, devices, or data already chunked.
+_BOUNDED_ITERABLES = re.compile(
+    r"(worker|thread|proc|gpu|device|rank|node|replica|chunk|batch|partition|shard|split|part|slot|host|"
+    r"server|endpoint|region|provider|model)",
+    re.IGNORECASE,
+)
+_CONCURRENCY_LIMITS = re.compile(r"(Semaphore|CapacityLimiter|Limiter|limit_per_host|max_concurrency|concurrency_limit)")
+
+_EXECUTOR_WORDS = {
+    "unit": "future", "units": "pending futures",
+    "cost": "(each holding its arguments and, later, its result)",
+    "instead": "a window of in-flight futures (`wait(..., FIRST_COMPLETED)`), or chunks",
+}
+_ASYNC_WORDS = {
+    "unit": "task", "units": "coroutines",
+    "cost": "(with as many open connections and buffered responses)",
+    "instead": "an `asyncio.Semaphore`, a fixed set of worker tasks, or batches",
+}
+
+
+@register
+class UnboundedFanout(BindingDetector):
+    """One future or task per item of an open-ended iterable, all scheduled before any is consumed."""
+
+    name = "unbounded-fanout"
+    tokens = ("submit", "gather", "as_completed", "create_task", "start_soon", "asyncio.wait")
+    fields = frozenset({"call", "items", "unit", "units", "cost", "instead"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.limited = bool(_CONCURRENCY_LIMITS.search(scan.module.code))
+        self.loop_targets: list[set[str]] = []
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loop_targets.append(set(bound_names(node.target)))
+        if not self._open_ended(node.iter):
+            return
+        for call in _kept_calls(node.body, "submit"):
+            if self.scan.names.qualify(call.func.value) in _EXECUTORS:  # type: ignore[attr-defined]
+                self.report(call, call=self.scan.code(call.func), items=short(self.scan.code(node.iter)),
+                            **_EXECUTOR_WORDS)
+                return
+        if self.limited:
+            return
+        for call in [*_kept_calls(node.body, "create_task"), *_kept_calls(node.body, "ensure_future")]:
+            if self.scan.names.qualify(call.func) in _TASK_STARTERS:
+                self.report(call, call=self.scan.code(call.func), items=short(self.scan.code(node.iter)),
+                            **_ASYNC_WORDS)
+                return
+        for call in _spawned_calls(node.body):
+            receiver = call.func.value  # type: ignore[attr-defined]
+            if self.scan.names.qualify(receiver) in _TASK_GROUPS:
+                self.report(call, call=self.scan.code(call.func), items=short(self.scan.code(node.iter)),
+                            **_ASYNC_WORDS)
+                return
+
+    def leave_For(self, node: cst.For) -> None:
+        self.loop_targets.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "submit":
+            self._submit_in_comprehension(node)
+            return
+        if self.limited or self.scan.names.qualify(func) not in _GATHERERS or not node.args:
+            return
+        first = node.args[0]
+        tasks = self.bindings.resolve(first.value)
+        if not isinstance(tasks, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return
+        if first.star != "*" and self.scan.names.qualify(func) == "asyncio.gather":
+            return
+        iterable = tasks.for_in.iter
+        if self._open_ended(iterable) and isinstance(tasks.elt, (cst.Call, cst.Await)):
+            self.report(node, call=self.scan.code(func), items=short(self.scan.code(iterable)), **_ASYNC_WORDS)
+
+    def _submit_in_comprehension(self, node: cst.Call) -> None:
+        frame = next((f for f in reversed(self.scan.context.frames)
+                      if f.kind in ("comprehension", "loop", "function", "lambda")), None)
+        if frame is None or frame.kind != "comprehension":
+            return
+        comprehension = frame.node
+        iterable = comprehension.for_in.iter  # type: ignore[attr-defined]
+        if self.scan.names.qualify(node.func.value) in _EXECUTORS and self._open_ended(iterable):  # type: ignore[attr-defined]
+            self.report(node, call=self.scan.code(node.func), items=short(self.scan.code(iterable)), **_EXECUTOR_WORDS)
+
+    def _open_ended(self, iterable: cst.BaseExpression) -> bool:
+        """Not a literal, not a pool-sized or pre-chunked collection, not an outer loop's batch."""
+        if is_literal_collection(iterable):
+            return False
+        text = self.scan.code(iterable)
+        if _BOUNDED_ITERABLES.search(text):
+            return False
+        if isinstance(iterable, cst.Call) and self.scan.names.qualify(iterable.func) in ("builtins.range", "builtins.enumerate", "builtins.zip"):
+            inner = [a.value for a in iterable.args]
+            if any(not self._open_ended(a) for a in inner):
+                return False
+        outer = set().union(*self.loop_targets) if self.loop_targets else set()
+        return not (set(names_in(iterable)) & outer)
+
+
+def _kept_calls(body: cst.CSTNode, method: str) -> list[cst.Call]:
+    """``x.<method>(...)`` calls in a loop body whose results are kept past the iteration:
+    appended, added, stored in a dict, or bound to a name that is then appended or stored."""
+    calls: list[cst.Call] = []
+    kept_ids: set[int] = set()
+    kept_names: set[str] = set()
+    bound: dict[int, str] = {}
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value == method:
+                calls.append(node)
+            elif node.func.attr.value in ("append", "add", "put") and len(node.args) == 1:
+                kept_ids.add(id(node.args[0].value))
+                if isinstance(node.args[0].value, cst.Name):
+                    kept_names.add(node.args[0].value.value)
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Subscript):
+                    kept_ids.add(id(node.value))
+                    for element in target.target.slice:
+                        if isinstance(element.slice, cst.Index):
+                            kept_ids.add(id(element.slice.value))
+                            if isinstance(element.slice.value, cst.Name):
+                                kept_names.add(element.slice.value.value)
+                    if isinstance(node.value, cst.Name):
+                        kept_names.add(node.value.value)
+                elif isinstance(target.target, cst.Name):
+                    bound[id(node.value)] = target.target.value
+        stack.extend(node.children)
+    return [c for c in calls if id(c) in kept_ids or bound.get(id(c)) in kept_names]
+
+
+def _spawned_calls(body: cst.CSTNode) -> list[cst.Call]:
+    """``tg.create_task(...)`` / ``tg.start_soon(...)`` calls in a loop body."""
+    found: list[cst.Call] = []
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                node.func.attr.value in ("create_task", "start_soon"):
+            found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+# -- CCH002 --------------------------------------------------------------------
+
+_EMPTY_CONTAINERS = frozenset({
+    "builtins.dict", "builtins.list", "builtins.set", "collections.defaultdict", "collections.OrderedDict",
+    "collections.Counter", "collections.deque",
+})
+_GROWING_METHODS = frozenset({"append", "add", "setdefault", "extend", "appendleft", "insert"})
+_REGISTRAR_PARAMS = re.compile(r"^(func|fn|f|cls|klass|kls|handler|callback|hook|wrapped|decorated|method|plugin)$")
+
+
+@register
+class GrowingModuleCache(Detector):
+    """A module-level dict/list/set that functions keep adding to, with no eviction anywhere."""
+
+    name = "growing-module-cache"
+    tokens = ("[", "append", "add", "setdefault")
+    fields = frozenset({"name", "key"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.containers = _module_containers(scan)
+        self.reported: set[str] = set()
+        code = scan.module.code
+        self.evicted = {name for name in self.containers if _evicts(code, name)}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            subscript = target.target
+            if not isinstance(subscript, cst.Subscript) or not isinstance(subscript.value, cst.Name):
+                continue
+            if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+                continue
+            key = subscript.slice[0].slice.value
+            if literal_text(key) is None and is_unknown(literal_value(key)):
+                self._grows(node, subscript.value.value, key, node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return
+        if func.attr.value not in _GROWING_METHODS or not node.args:
+            return
+        key = node.args[0].value
+        if func.attr.value == "setdefault" and not is_unknown(literal_value(key)):
+            return
+        value = node.args[-1].value
+        self._grows(node, func.value.value, key, value)
+
+    def _grows(self, node: cst.CSTNode, name: str, key: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if name not in self.containers or name in self.evicted or name in self.reported:
+            return
+        function = self.scan.context.function
+        if function is None or not isinstance(function.node, cst.FunctionDef):
+            return
+        if not self._is_module_binding(name):
+            return
+        if _is_registrar(function.node, key, value):
+            return
+        self.reported.add(name)
+        self.report(node, name=name, key=short(self.scan.code(key), 40))
+
+    def _is_module_binding(self, name: str) -> bool:
+        # A parameter or local of the same name shadows the module-level container.
+        function = self.scan.context.function
+        assert function is not None and isinstance(function.node, cst.FunctionDef)
+        params = function.node.params
+        local = {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}
+        return name not in local
+
+
+def _module_containers(scan) -> set[str]:
+    names = set()
+    for statement in scan.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                value = small.value
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                value = small.value
+            else:
+                continue
+            target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+            if _is_empty_container(scan, value):
+                names.add(target.value)  # type: ignore[attr-defined]
+    return names
+
+
+def _is_empty_container(scan, value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.Dict, cst.List)) and not value.elements:
+        return True
+    if isinstance(value, cst.Call) and scan.names.qualify(value.func) in _EMPTY_CONTAINERS:
+        if scan.names.qualify(value.func) == "collections.deque" and argument(value, "maxlen", 1) is not None:
+            return False
+        return not value.args or scan.names.qualify(value.func) == "collections.defaultdict"
+    return False
+
+
+def _evicts(code: str, name: str) -> bool:
+    escaped = re.escape(name)
+    return bool(
+        re.search(rf"\b{escaped}\.(pop|popitem|clear|remove|discard|popleft|__delitem__)\(", code)
+        or re.search(rf"\bdel\s+{escaped}\[", code)
+        or re.search(rf"\blen\(\s*{escaped}\s*\)", code)
+        or re.search(rf"\bglobal\s+([\w\s,]*\b)?{escaped}\b", code)
+    )
+
+
+def _is_registrar(function: cst.FunctionDef, key: cst.BaseExpression, value: cst.BaseExpression) -> bool:
+    """A decorator or registration hook: it stores a function/class handed to it."""
+    params = {p.name.value for p in [*function.params.posonly_params, *function.params.params, *function.params.kwonly_params]}
+    stored = set(names_in(key)) | set(names_in(value))
+    if any(_REGISTRAR_PARAMS.match(p) for p in params & stored):
+        return True
+    returns_param = any(
+        isinstance(n, cst.Return) and isinstance(n.value, cst.Name) and n.value.value in params
+        for n in _statements(function.body)
+    )
+    return returns_param
+
+
+def _statements(body: cst.CSTNode):
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        stack.extend(node.children)

@@ -11,6 +11,7 @@ from reviewer.detectors.scale_signals import (
     SMALL_FILE_WORDS,
     BindingDetector,
     argument,
+    bound_names,
     chain_segments,
     has_splat,
     is_literal_collection,
@@ -18,6 +19,7 @@ from reviewer.detectors.scale_signals import (
     literal_text,
     names_in,
     positional_count,
+    qualify_through_subscripts,
     short,
 )
 from reviewer.ruleset.detector import Detector, register
@@ -257,7 +259,7 @@ class LinesReadWhole(BindingDetector):
 
     def _count_binding(self, target: cst.BaseExpression) -> None:
         scope = self.assigned.setdefault(self.bindings.scope_key(), {})
-        for name in names_in(target):
+        for name in bound_names(target):
             scope[name] = scope.get(name, 0) + 1
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -571,7 +573,7 @@ class CollectToDriver(BindingDetector):
         if method == "to_pandas" and any(arg.keyword and arg.keyword.value == "limit" for arg in node.args):
             return
         receiver = func.value
-        qualified = self.scan.names.qualify(receiver)
+        qualified = qualify_through_subscripts(self.scan, receiver)
         if qualified is None:
             return
         found = _engine_of(qualified)
@@ -661,7 +663,7 @@ class StreamMaterialized(BindingDetector):
     def visit_For(self, node: cst.For) -> None:
         if not self._is_stream(node.iter):
             return
-        loop_targets = set(names_in(node.target))
+        loop_targets = set(bound_names(node.target))
         for grown in _grown_lists(node.body):
             if grown not in loop_targets:
                 self.report(node, stream=short(self.scan.code(node.iter)))

@@ -62,7 +62,7 @@ def positional_count(call: cst.Call) -> int:
 
 
 def method_chain(expr: cst.BaseExpression) -> list[tuple[str, cst.Call | None]]:
-    """``a.b(x).c().d`` -> [("d", None), ("c", Call), ("b", Call)], outermost first."""
+    """``a.b(x)[k].c().d`` -> [("d", None), ("c", Call), ("[]", None), ("b", Call)], outermost first."""
     chain: list[tuple[str, cst.Call | None]] = []
     node = expr
     while True:
@@ -72,8 +72,26 @@ def method_chain(expr: cst.BaseExpression) -> list[tuple[str, cst.Call | None]]:
         elif isinstance(node, cst.Attribute):
             chain.append((node.attr.value, None))
             node = node.value
+        elif isinstance(node, cst.Subscript):
+            chain.append(("[]", None))
+            node = node.value
         else:
             return chain
+
+
+def qualify_through_subscripts(scan: "FileScan", expr: cst.BaseExpression) -> str | None:
+    """Like ``names.qualify``, but ``df[cols].x()`` keeps going through the subscript
+    (as ``df.[].x``), where the resolver gives up."""
+    qualified = scan.names.qualify(expr)
+    if qualified is not None:
+        return qualified
+    chain = method_chain(expr)
+    if not any(method == "[]" for method, _ in chain):
+        return None
+    root = scan.names.qualify(chain_root(expr))
+    if root is None:
+        return None
+    return ".".join([root, *(method for method, _ in reversed(chain))])
 
 
 def chain_segments(qualified: str, root: str) -> list[str]:
@@ -130,7 +148,7 @@ class Bindings:
         self._pending.append((value, name))
         scope = self._values.setdefault(self.scope_key(), {})
         for target in targets:
-            for bound in _bound_names(target):
+            for bound in bound_names(target):
                 scope.pop(bound, None)
         if name is not None:
             scope[name] = value
@@ -190,30 +208,35 @@ def chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:
     while True:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             node = node.func.value
-        elif isinstance(node, cst.Attribute):
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
             node = node.value
         else:
             return node
 
 
-def _bound_names(target: cst.BaseExpression) -> Iterator[str]:
+def bound_names(target: cst.BaseExpression) -> Iterator[str]:
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            yield from _bound_names(element.value)
+            yield from bound_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _bound_names(target.value)
+        yield from bound_names(target.value)
 
 
 def names_in(node: cst.CSTNode) -> Iterator[str]:
-    """Every plain name used anywhere in an expression."""
+    """Every variable name read or bound in an expression (not attribute or keyword names)."""
     stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, cst.Name):
             yield current.value
-        stack.extend(current.children)
+        elif isinstance(current, cst.Attribute):
+            stack.append(current.value)
+        elif isinstance(current, cst.Arg):
+            stack.append(current.value)
+        else:
+            stack.extend(current.children)
 
 
 class BindingDetector(Detector):

@@ -1,0 +1,233 @@
+"""Unbounded caches, queues and fan-out: what grows with traffic, and what has a bound."""
+
+import textwrap
+
+from reviewer.engine.pipeline import Target, analyze
+from reviewer.ruleset.loader import load_rules
+
+RULES = load_rules()
+
+
+def findings(code, rule_id, path="svc/app.py"):
+    source = textwrap.dedent(code)
+    result = analyze([Target(path, data=source.encode())], [RULES[rule_id]], max_bytes=10**7)
+    assert not result.rule_errors, result.rule_errors
+    return [f for f in result.findings if f.rule == rule_id]
+
+
+# -- CCH001 ----------------------------------------------------------------------
+
+
+def test_cch001_spans_decorator_to_def_and_names_the_method():
+    code = """
+        import functools
+
+        class Embedder:
+            @property
+            @functools.cache
+            def dim(self):
+                return 3
+
+            @functools.lru_cache(maxsize=None)
+            def embed(self, text: str, normalize: bool = True):
+                return self.model(text)
+        """
+    first, second = findings(code, "CCH001")
+    assert (first.line, first.location.end_line) == (6, 7)
+    assert first.symbol == "svc.app.Embedder.dim"
+    assert second.symbol == "svc.app.Embedder.embed"
+    assert "every `Embedder` instance it is called on and every distinct `text`" in second.message
+
+
+def test_cch001_literal_and_star_parameters():
+    code = """
+        from functools import cache
+        from typing import Literal
+
+        @cache
+        def kernel(kind: Literal["a", "b"], fast: bool):
+            return build(kind, fast)
+
+        @cache
+        def compiled(*shapes):
+            return build(shapes)
+        """
+    [finding] = findings(code, "CCH001")
+    assert finding.line == 9
+    assert "`shapes`" in finding.message
+
+
+def test_cch001_sized_cache_and_unrelated_decorators():
+    code = """
+        import functools
+        from functools import lru_cache
+
+        @lru_cache
+        def a(x):
+            return x
+
+        @lru_cache()
+        def b(x):
+            return x
+
+        @functools.lru_cache(maxsize=4096)
+        def c(x):
+            return x
+
+        @functools.lru_cache(maxsize=size)
+        def d(x):
+            return x
+        """
+    assert findings(code, "CCH001") == []
+
+
+# -- CCH002 ----------------------------------------------------------------------
+
+
+def test_cch002_reports_each_container_once_and_skips_shadowing_parameters():
+    code = """
+        from fastapi import FastAPI
+        app = FastAPI()
+        _seen = {}
+
+        def a(user):
+            _seen[user] = 1
+
+        def b(user):
+            _seen[user] = 2
+
+        def c(_seen, user):
+            _seen[user] = 3
+        """
+    [finding] = findings(code, "CCH002")
+    assert finding.line == 7
+    assert finding.message == "`_seen` gains an entry per `user` and nothing in this module ever removes one"
+
+
+def test_cch002_global_reset_and_literal_keys_are_not_growth():
+    code = """
+        from flask import Flask
+        app = Flask(__name__)
+        _models = {}
+        _hits = []
+
+        def load():
+            _models["default"] = build()
+
+        def reset():
+            global _hits
+            _hits = []
+
+        def hit(x):
+            _hits.append(x)
+        """
+    assert findings(code, "CCH002") == []
+
+
+# -- CCH003 ----------------------------------------------------------------------
+
+
+def test_cch003_callback_inside_a_method_feeds_the_instance_queue():
+    code = """
+        import queue
+
+        class Streamer:
+            def __init__(self):
+                self.out = queue.Queue()
+
+            def start(self, model):
+                def on_token(token):
+                    self.out.put(token)
+                model.generate(callback=on_token)
+        """
+    [finding] = findings(code, "CCH003")
+    assert finding.line == 6
+    assert finding.message == "`self.out` has no `maxsize`, and `on_token` keeps adding to it"
+
+
+def test_cch003_bounded_or_unknown_size_and_other_classes():
+    code = """
+        import queue, multiprocessing as mp
+
+        class A:
+            def __init__(self, n):
+                self.q = queue.Queue(n)
+                self.r = mp.Queue(maxsize=cfg.depth)
+
+            def add(self, x):
+                self.q.put(x)
+                self.r.put(x)
+
+        class B:
+            def __init__(self):
+                self.q = queue.Queue()
+
+        class C:
+            def add(self, x):
+                self.q.put(x)
+        """
+    assert findings(code, "CCH003") == []
+
+
+def test_cch003_while_loop_in_the_creating_function():
+    code = """
+        import asyncio
+
+        async def pump(ws):
+            q = asyncio.Queue()
+            while True:
+                await q.put(await ws.recv())
+        """
+    assert [f.line for f in findings(code, "CCH003")] == [5]
+
+
+# -- CCH004 ----------------------------------------------------------------------
+
+
+def test_cch004_future_bound_to_a_name_then_appended():
+    code = """
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(paths):
+            futures = []
+            with ThreadPoolExecutor(8) as ex:
+                for p in paths:
+                    fut = ex.submit(load, p)
+                    futures.append(fut)
+            return [f.result() for f in futures]
+        """
+    [finding] = findings(code, "CCH004")
+    assert finding.line == 8
+    assert finding.message == "`ex.submit` schedules one future per item of `paths`, all at once"
+
+
+def test_cch004_task_group_and_wait_but_not_a_pool_sized_iterable():
+    code = """
+        import asyncio
+
+        async def crawl(urls):
+            async with asyncio.TaskGroup() as tg:
+                for u in urls:
+                    tg.create_task(fetch(u))
+
+        async def head_all(urls):
+            await asyncio.wait([asyncio.create_task(head(u)) for u in urls])
+
+        async def ping(hosts):
+            await asyncio.wait([asyncio.create_task(ping_one(h)) for h in hosts])
+        """
+    assert [f.line for f in findings(code, "CCH004")] == [7, 10]
+
+
+def test_cch004_unknown_executors_and_awaited_one_at_a_time():
+    code = """
+        import asyncio
+
+        def run(pool, items):
+            futures = [pool.submit(work, i) for i in items]
+
+        async def serial(urls):
+            for u in urls:
+                await asyncio.gather(fetch(u), log(u))
+        """
+    assert findings(code, "CCH004") == []

@@ -1,0 +1,254 @@
+"""Unbounded loads: what shows that an input grows, and what keeps a read bounded."""
+
+import textwrap
+
+import pytest
+
+from reviewer.detectors.loads import whole_table
+from reviewer.engine.pipeline import Target, analyze
+from reviewer.ruleset.loader import load_rules
+
+RULES = load_rules()
+
+
+def findings(code, rule_id, path="pipeline/job.py"):
+    source = textwrap.dedent(code)
+    result = analyze([Target(path, data=source.encode())], [RULES[rule_id]], max_bytes=10**7)
+    assert not result.rule_errors, result.rule_errors
+    return [f for f in result.findings if f.rule == rule_id]
+
+
+@pytest.mark.parametrize(
+    "query, table",
+    [
+        ("SELECT * FROM events", "events"),
+        ("select id, payload from db.events e order by id;", "db.events"),
+        ("SELECT * FROM {}", "{}"),
+        ("SELECT * FROM events WHERE day = ?", None),
+        ("SELECT COUNT(*) FROM events", None),
+        ("SELECT a FROM events LIMIT 10", None),
+        ("SELECT user, SUM(x) FROM events GROUP BY user", None),
+        ("SELECT name FROM sqlite_master", None),
+        ("SELECT * FROM events {}", None),
+        ("INSERT INTO events VALUES (1)", None),
+    ],
+)
+def test_whole_table_reads_only_unfiltered_selects(query, table):
+    assert whole_table(query) == table
+
+
+# -- LOAD001 ---------------------------------------------------------------------
+
+
+def test_load001_concat_of_reads_in_a_loop_names_the_iterable():
+    code = """
+        import pandas as pd
+        def load(day):
+            frames = []
+            for path in list_shards(day):
+                frames.append(pd.read_parquet(path))
+            return pd.concat(frames)
+        """
+    [finding] = findings(code, "LOAD001")
+    assert finding.line == 6
+    assert "every file of `list_shards(day)`" in finding.message
+    assert finding.symbol == "pipeline.job.load"
+    assert "`columns`" in finding.question
+
+
+def test_load001_loop_reads_that_are_not_concatenated_are_left_alone():
+    code = """
+        import pandas as pd
+        def report(paths):
+            for path in paths:
+                df = pd.read_csv(path)
+                print(df.describe())
+        """
+    assert findings(code, "LOAD001") == []
+
+
+def test_load001_remote_uri_through_a_constant_and_sql_table_from_fstring():
+    code = """
+        import pandas as pd
+        EVENTS = "gs://lake/events/*.parquet"
+        def load(con, name):
+            a = pd.read_parquet(EVENTS)
+            b = pd.read_sql(f"SELECT * FROM {name}", con)
+            c = pd.read_sql(f"SELECT * FROM {name} WHERE day = %s", con, params=[d])
+            return a, b, c
+        """
+    assert [f.line for f in findings(code, "LOAD001")] == [5, 6]
+
+
+def test_load001_local_paths_and_https_datasets_are_not_evidence_of_growth():
+    code = """
+        import pandas as pd
+        a = pd.read_csv("data/train.csv")
+        b = pd.read_csv("https://example.com/iris.csv")
+        c = pd.read_csv(args.input)
+        """
+    assert findings(code, "LOAD001") == []
+
+
+# -- LOAD002 ---------------------------------------------------------------------
+
+
+def test_load002_a_list_used_for_more_than_looping_is_not_flagged():
+    code = """
+        def load(path):
+            with open(path) as f:
+                lines = f.readlines()
+            print(len(lines))
+            for line in lines:
+                handle(line)
+        """
+    assert findings(code, "LOAD002") == []
+
+
+def test_load002_an_attribute_with_the_same_name_is_not_a_use():
+    code = """
+        def load(self, path):
+            with open(path) as f:
+                lines = f.readlines()
+            self.lines = 3
+            for line in lines:
+                handle(line)
+        """
+    [finding] = findings(code, "LOAD002")
+    assert finding.line == 4
+    assert "`path`" in finding.message
+
+
+def test_load002_only_file_handles_count():
+    code = """
+        import io
+        def load(buf, proc):
+            for line in io.StringIO(buf).readlines():
+                handle(line)
+            for line in proc.stdout.read().splitlines():
+                handle(line)
+        """
+    assert findings(code, "LOAD002") == []
+
+
+# -- LOAD003 ---------------------------------------------------------------------
+
+
+def test_load003_finds_the_query_of_an_earlier_execute_on_the_same_cursor():
+    code = """
+        import pymysql
+        def dump(dsn):
+            conn = pymysql.connect(**dsn)
+            cur = conn.cursor()
+            cur.execute("SELECT id, body FROM documents")
+            return cur.fetchall()
+        """
+    [finding] = findings(code, "LOAD003")
+    assert finding.line == 7
+    assert "`documents`" in finding.message
+
+
+def test_load003_query_in_a_constant_and_a_bounded_one():
+    code = """
+        import sqlite3
+        ALL = "SELECT * FROM runs"
+        ONE = "SELECT * FROM runs WHERE id = ?"
+        conn = sqlite3.connect("x.db")
+        a = conn.execute(ALL).fetchall()
+        b = conn.execute(ONE, (1,)).fetchall()
+        """
+    assert [f.line for f in findings(code, "LOAD003")] == [6]
+
+
+def test_load003_all_on_things_that_are_not_query_results():
+    code = """
+        import numpy as np
+        import pandas as pd
+        def check(df, session):
+            return np.all(df), df.notna().all(), session.query(User).all()
+        """
+    assert findings(code, "LOAD003") == []
+
+
+# -- LOAD004 ---------------------------------------------------------------------
+
+
+def test_load004_spark_session_parameter_and_table_read():
+    code = """
+        from pyspark.sql import SparkSession
+        def export(spark: SparkSession, table: str):
+            df = spark.read.table(table)
+            slim = df.select("id", "embedding")
+            return slim.toPandas()
+        """
+    [finding] = findings(code, "LOAD004")
+    assert finding.line == 6
+    assert finding.message == "`.toPandas()` pulls all of `slim` onto the driver"
+
+
+def test_load004_spark_sql_with_a_query_it_cannot_read_is_left_alone():
+    code = """
+        from pyspark.sql import SparkSession
+        spark = SparkSession.builder.getOrCreate()
+        def run(query):
+            return spark.sql(query).collect()
+        """
+    assert findings(code, "LOAD004") == []
+
+
+def test_load004_dask_reductions_and_heads_are_fine():
+    code = """
+        import dask.dataframe as dd
+        df = dd.read_csv("s3://b/*.csv")
+        a = df.groupby("k").x.mean().compute()
+        b = df.head(10)
+        c = df[df.x > 0].compute()
+        """
+    assert [f.line for f in findings(code, "LOAD004")] == [6]
+
+
+# -- LOAD005 ---------------------------------------------------------------------
+
+
+def test_load005_accumulating_pages_but_not_counting_them():
+    code = """
+        import boto3
+        s3 = boto3.client("s3")
+        def keys(bucket):
+            out, n = [], 0
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                n += len(page["Contents"])
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                out += page["Contents"]
+            return out
+        """
+    [finding] = findings(code, "LOAD005")
+    assert finding.line == 8
+
+
+# -- LOAD006 ---------------------------------------------------------------------
+
+
+def test_load006_urlopen_in_a_with_block():
+    code = """
+        from urllib.request import urlopen
+        def fetch(url, dest):
+            with urlopen(url) as resp, open(dest, "wb") as f:
+                f.write(resp.read())
+        """
+    [finding] = findings(code, "LOAD006")
+    assert "`url`" in finding.message
+    assert "copyfileobj" in finding.question
+
+
+def test_load006_writing_a_chunk_or_an_unrelated_read_is_fine():
+    code = """
+        import requests
+        def fetch(url, dest, src):
+            r = requests.get(url, stream=True, timeout=5)
+            with open(dest, "wb") as f:
+                for chunk in r.iter_content(1024):
+                    f.write(chunk)
+                f.write(src.read())
+        """
+    assert findings(code, "LOAD006") == []
