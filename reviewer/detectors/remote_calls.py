@@ -25,6 +25,7 @@ import re
 
 import libcst as cst
 
+from reviewer.engine.names import dotted_name
 from reviewer.engine.patterns import NamePattern, PatternIndex
 
 
@@ -225,6 +226,19 @@ def is_remote_call(qualified: str | None) -> bool:
         or is_async_remote_call(qualified)
         or is_grpc_stub_call(qualified)
     )
+
+
+# The OpenAI API's shape, shared by its SDKs and every compatible client (vLLM, Together, Azure...).
+_LLM_API_CHAINS = ("chat.completions.create", "completions.create", "embeddings.create")
+
+
+def is_llm_api_call(call: cst.Call) -> bool:
+    """``<client>.chat.completions.create(...)`` written out, whatever ``<client>`` resolves to.
+
+    Sync or async is unknown from the shape alone, so this only answers "remote?".
+    """
+    name = dotted_name(call.func)
+    return name is not None and any(name.endswith("." + chain) for chain in _LLM_API_CHAINS)
 
 
 def is_sleep(qualified: str | None) -> bool:

@@ -23,7 +23,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from reviewer.detectors.remote_calls import is_remote_call, is_sleep
+from reviewer.detectors.remote_calls import is_llm_api_call, is_remote_call, is_sleep
 from reviewer.detectors.timeouts import passes
 from reviewer.engine.runner import call_fields
 from reviewer.ruleset.conditions import ArgRef, find_argument, literal_value
@@ -120,7 +120,7 @@ class RetryLoopTracker(Detector):
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
         local = list(self._local_frames())
-        if is_remote_call(qualified):
+        if is_remote_call(qualified) or is_llm_api_call(node):
             for frame in local:
                 if frame.kind == "try":
                     self.remote_in_try.setdefault(id(frame.node), (node, qualified))
