@@ -1,0 +1,174 @@
+"""Training that cannot resume: loops that never checkpoint, trainers with saving switched off."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from reviewer.detectors.ml_code import CallSite, LoopSite, Loop, ModuleCalls
+from reviewer.ruleset.conditions import is_unknown, literal_value
+from reviewer.ruleset.detector import Detector, register
+
+# A step counts as an optimizer step when its receiver says so; a scheduler's or an RL
+# environment's step() does not update weights.
+OPTIMIZER_RECEIVER_WORDS = ("opt", "scaler", "engine", "model", "learner")
+STEP_NAMES = frozenset({"step", "optimizer_step"})
+SAVE_WORDS = (
+    "save", "checkpoint", "ckpt", "snapshot", "log_model", "log_artifact", "push_to_hub",
+    "upload", "dump", "serialize", "persist", "export",
+)
+# Calls that hand control to code this module cannot see (callbacks, hooks, events):
+# whatever they do, checkpointing included, is unknown.
+DISPATCH_WORDS = ("callback", "hook", "event", "trigger", "notify")
+RANGE_LIKE = frozenset({"range", "trange", "count", "tqdm"})
+
+
+def is_backward(call: CallSite) -> bool:
+    return call.name == "backward"
+
+
+def is_optimizer_step(call: CallSite) -> bool:
+    if call.name not in STEP_NAMES:
+        return False
+    if call.name == "optimizer_step":
+        return True
+    receiver = call.receiver.lower()
+    return any(word in receiver for word in OPTIMIZER_RECEIVER_WORDS)
+
+
+def is_save(call: CallSite) -> bool:
+    name = call.name.lower()
+    if any(word in name for word in SAVE_WORDS) or (call.qualified or "").endswith("Snapshot.take"):
+        return True
+    # ray.train.report(metrics, checkpoint=...), trainer.step(..., ckpt_path=...)
+    return any(
+        arg.keyword is not None and any(word in arg.keyword.value.lower() for word in ("checkpoint", "ckpt"))
+        for arg in call.node.args
+    )
+
+
+def is_dispatch(call: CallSite) -> bool:
+    name = call.name.lower()
+    if name.startswith(("on_", "_on_")) or any(word in name for word in DISPATCH_WORDS):
+        return True
+    # fastai-style event dispatch: self("after_batch")
+    func = call.node.func
+    return (
+        call.function is not None
+        and isinstance(func, cst.Name)
+        and func.value == call.function.self_name
+    )
+
+
+def _range_call(node: cst.BaseExpression) -> cst.Call | None:
+    """``range(...)``, ``trange(...)``, ``tqdm(range(...))``, ``itertools.count()``."""
+    if not isinstance(node, cst.Call):
+        return None
+    func = node.func
+    name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
+    if name not in RANGE_LIKE:
+        return None
+    if name == "tqdm":
+        inner = node.args[0].value if node.args else None
+        return _range_call(inner) if inner is not None else None
+    return node
+
+
+def literal_range_length(loop: Loop) -> int | None:
+    """How many times ``for _ in range(<literals>)`` runs; None for anything else."""
+    if not isinstance(loop, cst.For):
+        return None
+    call = _range_call(loop.iter)
+    if call is None or not call.args or len(call.args) > 3:
+        return None
+    values = [literal_value(a.value) for a in call.args]
+    if any(is_unknown(v) or not isinstance(v, int) or isinstance(v, bool) for v in values):
+        return None
+    if len(values) == 1:
+        return max(values[0], 0)
+    step = values[2] if len(values) == 3 else 1
+    return max(len(range(*values)), 0) if step else None
+
+
+@register
+class TrainingLoopWithoutCheckpoint(Detector):
+    name = "training-loop-without-checkpoint"
+    tokens = ("backward",)
+    fields = frozenset({"loop", "optimizer"})
+    defaults = {"max_toy_steps": 1000}
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.calls = ModuleCalls(scan)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.calls.record_function(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.record_call(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.calls.record_yield()
+
+    def visit_For(self, node: cst.For) -> None:
+        self.calls.record_loop(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self.calls.record_loop(node)
+
+    def finish(self) -> None:
+        training: dict[int, list[CallSite]] = {}
+        for loop in self.calls.loops:
+            reached = list(self.calls.reachable(self.calls.in_loop(loop.node)))
+            if any(map(is_backward, reached)) and any(map(is_optimizer_step, reached)):
+                training[id(loop.node)] = reached
+        script_functions = self.calls.script_functions() if training else set()
+        for loop in self.calls.loops:
+            reached = training.get(id(loop.node))
+            if reached is None or any(id(outer) in training for outer in loop.outer):
+                continue
+            if any(is_save(c) or is_dispatch(c) for c in reached):
+                continue
+            function = loop.function
+            if function is not None and any(loop.node in loops for loops in function.yields_in):
+                continue
+            if self._is_toy(loop, reached) or not self._runs_whole_job(loop, script_functions):
+                continue
+            step = next(c for c in reached if is_optimizer_step(c))
+            self.report(
+                loop.node,
+                symbol=loop.symbol,
+                function=function.name if function is not None else "<module>",
+                loop=_header(self.scan, loop.node),
+                optimizer=step.receiver or step.name,
+            )
+
+    def _runs_whole_job(self, loop: LoopSite, script_functions: set[int]) -> bool:
+        """Whether this loop is the whole run of a script, not one epoch or one update
+        whose caller (a library's fit(), another module) may checkpoint."""
+        if loop.function is None:
+            return True
+        if any(call.loops for call in self.calls.callers(loop.function)):
+            return False  # the caller's loop is judged instead
+        return id(loop.function) in script_functions
+
+    def _is_toy(self, loop: LoopSite, reached: list[CallSite]) -> bool:
+        limit = self.options["max_toy_steps"]
+        length = literal_range_length(loop.node)
+        if length is None or length >= limit:
+            return False
+        if not all(loop.node in c.loops for c in reached if is_backward(c)):
+            return False  # trained through a helper whose loops we do not multiply out
+        inner = {id(l): l for c in reached if loop.node in c.loops for l in c.loops if l is not loop.node}
+        total = length
+        for node in inner.values():
+            n = literal_range_length(node)
+            if n is None:
+                return False
+            total *= n
+        return total < limit
+
+
+def _header(scan, loop: Loop) -> str:
+    if isinstance(loop, cst.For):
+        return f"for {scan.code(loop.target)} in {scan.code(loop.iter)}"
+    return f"while {scan.code(loop.test)}"

@@ -1,0 +1,338 @@
+"""Code that assumes one GPU: pinned device indices, rank-blind device placement, and
+distributed training that feeds every rank the same data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from reviewer.detectors.ml_code import called_name, mentions, uses_training_framework
+from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
+from reviewer.ruleset.detector import Detector, register
+
+CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
+# A branch whose test says any of these was written with several processes in mind: what
+# it pins is the single-process path or a deliberate per-rank choice.
+RANK_AWARE_WORDS = (
+    "rank", "distributed", "world_size", "ddp", "n_gpu", "num_gpu", "gpus", "device_count",
+    "is_initialized", "multi", "parallel", "nproc", "cuda_visible_devices",
+)
+INIT_PROCESS_GROUP = frozenset({
+    "torch.distributed.init_process_group",
+    "torch.distributed.distributed_c10d.init_process_group",
+})
+DDP_WRAPPERS = frozenset({
+    "torch.nn.parallel.DistributedDataParallel",
+    "torch.nn.parallel.distributed.DistributedDataParallel",
+    "torch.distributed.fsdp.FullyShardedDataParallel",
+    "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
+    "torch.distributed.fsdp.fully_shard",
+    "torch.distributed._composable.fsdp.fully_shard",
+})
+
+
+def literal_string(node: cst.BaseExpression) -> str | None:
+    value = literal_value(node)
+    return value if isinstance(value, str) else None
+
+
+def literal_int(node: cst.BaseExpression) -> int | None:
+    value = literal_value(node)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def pinned_cuda_index(node: cst.BaseExpression) -> int | None:
+    match = CUDA_INDEX.match(literal_string(node) or "")
+    return int(match.group(1)) if match else None
+
+
+def argument(call: cst.Call, name: str, position: int | None = None) -> cst.BaseExpression | None:
+    found = find_argument(call, ArgRef(name, position), any(a.star == "*" for a in call.args))
+    return None if found is None or is_unknown(found) else found
+
+
+@dataclass
+class _Candidate:
+    node: cst.CSTNode
+    symbol: str
+    function: str
+    fields: dict[str, str]
+
+
+class _DeviceDetector(Detector):
+    """Tracks the ``if`` tests around the node being visited and what in the module says
+    it runs as one of several processes."""
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.branch_tests: list[cst.BaseExpression] = []
+        self.candidates: list[_Candidate] = []
+        self.multi_process_evidence = False
+
+    def visit_If(self, node: cst.If) -> None:
+        self.branch_tests.append(node.test)
+
+    def leave_If(self, node: cst.If) -> None:
+        self.branch_tests.pop()
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self.branch_tests.append(node.test)
+
+    def leave_IfExp(self, node: cst.IfExp) -> None:
+        self.branch_tests.pop()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        # The resolver records ``import torch.distributed`` as an import of ``torch`` only.
+        if any(mentions(self.scan, alias.name, ("torch.distributed",)) for alias in node.names):
+            self.multi_process_evidence = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "LOCAL_RANK" in node.value:
+            self.multi_process_evidence = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in ("local_rank", "LOCAL_RANK"):
+            self.multi_process_evidence = True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in ("local_rank", "LOCAL_RANK"):
+            self.multi_process_evidence = True
+
+    def rank_aware_branch(self) -> bool:
+        return any(mentions(self.scan, test, RANK_AWARE_WORDS) for test in self.branch_tests)
+
+    def remember(self, node: cst.CSTNode, **fields: str) -> None:
+        context = self.scan.context
+        self.candidates.append(_Candidate(node, context.symbol, context.function_name, fields))
+
+    def report_candidates(self) -> None:
+        for candidate in self.candidates:
+            self.report(candidate.node, symbol=candidate.symbol, function=candidate.function, **candidate.fields)
+
+    def note_multi_process_call(self, qualified: str | None) -> None:
+        if qualified and (qualified in INIT_PROCESS_GROUP or qualified in DDP_WRAPPERS
+                          or qualified.startswith("torch.distributed.")):
+            self.multi_process_evidence = True
+
+
+@register
+class HardcodedGpuIndex(_DeviceDetector):
+    name = "hardcoded-gpu-index"
+    tokens = ("cuda", "CUDA_VISIBLE_DEVICES", "device_ids")
+    fields = frozenset({"index"})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        self.note_multi_process_call(qualified)
+        index = self._pinned_index(node, qualified)
+        if index is not None and not self.rank_aware_branch():
+            self.remember(node, index=index)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # os.environ["CUDA_VISIBLE_DEVICES"] = "0": every process sees the same GPU.
+        value = literal_string(node.value)
+        if value is None or not re.fullmatch(r"[0-9, ]+", value):
+            return
+        for target in node.targets:
+            subscript = target.target
+            if (
+                isinstance(subscript, cst.Subscript)
+                and self.scan.names.qualify(subscript.value) == "os.environ"
+                and len(subscript.slice) == 1
+                and isinstance(subscript.slice[0].slice, cst.Index)
+                and literal_string(subscript.slice[0].slice.value) == "CUDA_VISIBLE_DEVICES"
+                and not self.rank_aware_branch()
+            ):
+                self.remember(node, index=value.strip())
+
+    def _pinned_index(self, call: cst.Call, qualified: str | None) -> str | None:
+        method = called_name(call)
+        if qualified in ("torch.device", "torch.cuda.device", "torch.cuda.set_device"):
+            first = argument(call, "device", 0)
+            if first is None:
+                return None
+            if qualified == "torch.device" and literal_string(first) == "cuda":
+                index = argument(call, "index", 1)
+                number = literal_int(index) if index is not None else None
+                return str(number) if number is not None else None
+            pinned = pinned_cuda_index(first)
+            if pinned is None and qualified != "torch.device":
+                pinned = literal_int(first)
+            return str(pinned) if pinned is not None else None
+        if method == "cuda" and isinstance(call.func, cst.Attribute):
+            first = argument(call, "device", 0)
+            number = literal_int(first) if first is not None else None
+            if number is None and first is not None:
+                number = pinned_cuda_index(first)
+            return str(number) if number is not None else None
+        if method == "to" and isinstance(call.func, cst.Attribute):
+            first = argument(call, "device", 0)
+            pinned = pinned_cuda_index(first) if first is not None else None
+            if pinned is not None:
+                return str(pinned)
+        for arg in call.args:
+            if arg.keyword is None:
+                continue
+            keyword = arg.keyword.value
+            if keyword in ("device", "map_location", "output_device"):
+                pinned = pinned_cuda_index(arg.value)
+                if pinned is not None:
+                    return str(pinned)
+            elif keyword == "device_ids" and isinstance(arg.value, (cst.List, cst.Tuple)):
+                numbers = [literal_int(e.value) for e in arg.value.elements]
+                if numbers and all(n is not None for n in numbers):
+                    return ", ".join(map(str, numbers))
+        return None
+
+    def finish(self) -> None:
+        if self.multi_process_evidence or self.scan.names.imports_any(["torch.distributed"]):
+            self.report_candidates()
+
+
+@register
+class RankAgnosticDevice(_DeviceDetector):
+    """In a script that starts its own process group, a bare ``.cuda()`` means the current
+    device, which is GPU 0 on every rank unless something selects the rank's device."""
+
+    name = "rank-agnostic-device"
+    tokens = ("init_process_group",)
+    fields = frozenset({"placement"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.starts_process_group = False
+        self.selects_rank_device = False
+        self.functions_reported: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified in INIT_PROCESS_GROUP:
+            backend = argument(node, "backend", 0)
+            if backend is None or literal_string(backend) != "gloo":
+                self.starts_process_group = True
+        if self._selects_device(node, qualified):
+            self.selects_rank_device = True
+        placement = self._default_device_placement(node, qualified)
+        if placement and not self.rank_aware_branch() and self.scan.context.symbol not in self.functions_reported:
+            self.functions_reported.add(self.scan.context.symbol)
+            self.remember(node, placement=placement)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        # f"cuda:{local_rank}": the script builds a per-rank device.
+        if mentions(self.scan, node, ("cuda:{",)):
+            self.selects_rank_device = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        super().visit_SimpleString(node)
+        value = literal_string(node) or ""
+        # "cuda:" + str(rank), "cuda:%d" % rank, "cuda:{}".format(rank); launchers that
+        # hand each process its own CUDA_VISIBLE_DEVICES.
+        if (value.startswith("cuda:") and not CUDA_INDEX.match(value)) or "CUDA_VISIBLE_DEVICES" in value:
+            self.selects_rank_device = True
+
+    def _selects_device(self, call: cst.Call, qualified: str | None) -> bool:
+        if qualified in ("torch.cuda.set_device", "torch.cuda.device", "torch.set_default_device",
+                         "torch.accelerator.set_device_index"):
+            return True
+        if qualified == "torch.device" and argument(call, "index", 1) is not None:
+            return True
+        per_rank = ("rank", "gpu", "local")
+        if called_name(call) in ("cuda", "to") and isinstance(call.func, cst.Attribute):
+            first = argument(call, "device", 0)
+            if first is not None and is_unknown(literal_value(first)) and mentions(self.scan, first, per_rank):
+                return True
+        device_ids = argument(call, "device_ids")
+        return device_ids is not None and mentions(self.scan, device_ids, per_rank)
+
+    def _default_device_placement(self, call: cst.Call, qualified: str | None) -> str | None:
+        method = called_name(call)
+        if method == "cuda" and isinstance(call.func, cst.Attribute) and not call.args:
+            return ".cuda()"
+        if qualified == "torch.device" and len(call.args) == 1 and literal_string(call.args[0].value) == "cuda":
+            return 'torch.device("cuda")'
+        if method == "to" and isinstance(call.func, cst.Attribute):
+            first = argument(call, "device", 0)
+            if first is not None and literal_string(first) == "cuda":
+                return '.to("cuda")'
+        device = argument(call, "device")
+        if device is not None and literal_string(device) == "cuda":
+            return 'device="cuda"'
+        return None
+
+    def finish(self) -> None:
+        if self.starts_process_group and not self.selects_rank_device and not uses_training_framework(self.scan):
+            self.report_candidates()
+
+
+DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+# Names that show the data is split across ranks some other way.
+SHARDING_WORDS = (
+    "distributedsampler", "split_dataset_by_node", "iterabledataset", "webdataset",
+    "get_worker_info", "prepare_data_loader", "num_replicas",
+)
+SHARDING_NAMES = frozenset({"shard", "wds", "shard_by_rank"})
+EVAL_WORDS = ("val", "test", "eval", "dev", "valid", "predict", "infer", "calib")
+
+
+@register
+class DdpWithoutDistributedSampler(Detector):
+    name = "ddp-without-distributed-sampler"
+    tokens = ("DistributedDataParallel", "FullyShardedDataParallel", "fully_shard")
+    fields = frozenset({"loader"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.wraps_model = False
+        self.shards_data = False
+        self.assigned_to: dict[int, str] = {}
+        self.candidates: list[_Candidate] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self.assigned_to[id(node.value)] = self.scan.code(node.targets[0].target)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._note_sharding(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._note_sharding(node.attr.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self._note_sharding(node.value)
+
+    def _note_sharding(self, text: str) -> None:
+        lowered = text.lower()
+        if lowered in SHARDING_NAMES or any(word in lowered for word in SHARDING_WORDS):
+            self.shards_data = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified in DDP_WRAPPERS:
+            self.wraps_model = True
+        elif qualified in DATA_LOADERS and self._feeds_training_without_sampler(node):
+            context = self.scan.context
+            self.candidates.append(_Candidate(node, context.symbol, context.function_name,
+                                              {"loader": self.assigned_to.get(id(node), "this DataLoader")}))
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "streaming" and literal_value(arg.value) is True:
+                self.shards_data = True
+
+    def _feeds_training_without_sampler(self, call: cst.Call) -> bool:
+        if any(a.star == "**" for a in call.args):
+            return False
+        if argument(call, "sampler", 3) is not None or argument(call, "batch_sampler", 4) is not None:
+            return False
+        # An evaluation loader that every rank reads in full costs time, not correctness.
+        shuffle = argument(call, "shuffle", 2)
+        dataset = argument(call, "dataset", 0)
+        named = self.assigned_to.get(id(call), "") + " " + (self.scan.code(dataset) if dataset is not None else "")
+        if any(word in named.lower() for word in EVAL_WORDS):
+            return False
+        return (shuffle is not None and literal_value(shuffle) is True) or "train" in named.lower()
+
+    def finish(self) -> None:
+        if self.wraps_model and not self.shards_data and not uses_training_framework(self.scan):
+            for candidate in self.candidates:
+                self.report(candidate.node, symbol=candidate.symbol, function=candidate.function, **candidate.fields)

@@ -1,0 +1,275 @@
+"""What the single-gpu, no-checkpoint and swallowed-error detectors know about a module.
+
+Their questions span the module ("is there a save anywhere this training loop reaches?",
+"does this script ever call set_device?"), while the engine hands them one node at a time.
+``ModuleCalls`` records every call and function definition during the engine's walk, with
+the qualified name the resolver gives at that point and the loops and ``try`` bodies
+around it; the detectors answer their questions in ``finish`` from that record.
+
+Same-module calls are followed by name only: ``helper(...)`` reaches a function defined
+in this module, ``self.helper(...)`` a method of the same class. Anything else is not
+followed, and detectors treat what they cannot follow as unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from reviewer.engine.runner import FileScan
+
+Loop = cst.For | cst.While
+
+# Libraries that own device placement, data sharding and checkpointing for the user.
+TRAINING_FRAMEWORKS = (
+    "accelerate",
+    "lightning",
+    "pytorch_lightning",
+    "lightning_fabric",
+    "deepspeed",
+    "colossalai",
+    "ray.train",
+    "composer",
+    "fastai",
+    "ignite",
+    "torchtune",
+    "megatron",
+)
+
+
+@dataclass(eq=False)
+class FunctionSite:
+    node: cst.FunctionDef
+    owner_class: cst.ClassDef | None  # set for methods
+    parent: "FunctionSite | None"  # the function a nested def is defined in
+    loops: tuple[Loop, ...]  # loops around the def inside its parent
+    calls: list["CallSite"] = field(default_factory=list)
+    yields_in: list[tuple[Loop, ...]] = field(default_factory=list)  # loops around each yield
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @property
+    def method_owner(self) -> "FunctionSite | None":
+        """The method this function is, or is nested in."""
+        site: FunctionSite | None = self
+        while site is not None and site.owner_class is None:
+            site = site.parent
+        return site
+
+    @property
+    def self_name(self) -> str | None:
+        method = self.method_owner
+        if method is None:
+            return None
+        params = [*method.node.params.posonly_params, *method.node.params.params]
+        return params[0].name.value if params else None
+
+
+@dataclass(eq=False)
+class LoopSite:
+    node: Loop
+    function: FunctionSite | None
+    outer: tuple[Loop, ...]  # enclosing loops in the same function, outermost first
+    symbol: str
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    qualified: str | None
+    name: str  # the called name's last segment: "backward", "save_pretrained"
+    receiver: str  # the receiver's code for attribute calls, else ""
+    function: FunctionSite | None  # None at module level
+    loops: tuple[Loop, ...]  # enclosing loops in the same function, outermost first
+    try_bodies: tuple[cst.BaseSuite, ...]  # enclosing try bodies in the same function
+
+
+def called_name(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return ""
+
+
+class ModuleCalls:
+    """Every call and function of a module, recorded in walk order."""
+
+    def __init__(self, scan: "FileScan") -> None:
+        self.scan = scan
+        self.calls: list[CallSite] = []
+        self.functions: dict[int, FunctionSite] = {}
+        self.functions_by_name: dict[str, list[FunctionSite]] = {}
+        self.methods: dict[tuple[int, str], list[FunctionSite]] = {}
+        self.loops: list[LoopSite] = []
+        # Local functions passed by name (mp.spawn(worker), fire.Fire(main)), by whom.
+        self.passed_functions: list[tuple[str, FunctionSite | None]] = []
+
+    # -- fed from the detector's visit_* hooks -------------------------------
+
+    def record_function(self, node: cst.FunctionDef) -> None:
+        """Call from visit_FunctionDef: the context still describes the def's surroundings."""
+        parent, owner, loops = None, None, []
+        for frame in reversed(self.scan.context.frames):
+            if frame.kind == "function":
+                parent = self.functions.get(id(frame.node))
+                break
+            if frame.kind == "class":
+                owner = frame.node
+                break
+            if frame.kind == "loop":
+                loops.append(frame.node)
+        site = FunctionSite(node, owner, parent, tuple(reversed(loops)))  # type: ignore[arg-type]
+        self.functions[id(node)] = site
+        if owner is not None:
+            self.methods.setdefault((id(owner), site.name), []).append(site)
+        else:
+            self.functions_by_name.setdefault(site.name, []).append(site)
+
+    def record_call(self, node: cst.Call) -> CallSite:
+        function, loops, tries = self.surroundings()
+        func = node.func
+        receiver = self.scan.code(func.value) if isinstance(func, cst.Attribute) else ""
+        site = CallSite(node, self.scan.names.qualify(func), called_name(node), receiver, function, loops, tries)
+        self.calls.append(site)
+        if function is not None:
+            function.calls.append(site)
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and self.scan.names.qualify(arg.value) is None:
+                self.passed_functions.append((arg.value.value, function))
+        return site
+
+    def record_yield(self) -> None:
+        function, loops, _ = self.surroundings()
+        if function is not None:
+            function.yields_in.append(loops)
+
+    def record_loop(self, node: Loop) -> LoopSite:
+        """Call from visit_For / visit_While, before the loop's own frame is pushed."""
+        function, outer, _ = self.surroundings()
+        site = LoopSite(node, function, outer, self.scan.context.symbol)
+        self.loops.append(site)
+        return site
+
+    def surroundings(self) -> tuple[FunctionSite | None, tuple[Loop, ...], tuple[cst.BaseSuite, ...]]:
+        # Lambdas are looked through: a lambda in a loop runs as part of that loop.
+        loops: list[Loop] = []
+        tries: list[cst.BaseSuite] = []
+        function = None
+        for frame in reversed(self.scan.context.frames):
+            if frame.kind == "function":
+                function = self.functions.get(id(frame.node))
+                break
+            if frame.kind == "class":
+                break
+            if frame.kind == "loop":
+                loops.append(frame.node)  # type: ignore[arg-type]
+            elif frame.kind == "try":
+                tries.append(frame.node)  # type: ignore[arg-type]
+        return function, tuple(reversed(loops)), tuple(reversed(tries))
+
+    # -- questions asked in finish() -------------------------------------------
+
+    def targets(self, call: CallSite) -> list[FunctionSite]:
+        """The functions of this module a call may run."""
+        func = call.node.func
+        if isinstance(func, cst.Name) and call.qualified is None:
+            return list(self.functions_by_name.get(func.value, ()))
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and call.function is not None:
+            method = call.function.method_owner
+            if method is not None and func.value.value == call.function.self_name:
+                return list(self.methods.get((id(method.owner_class), func.attr.value), ()))
+        return []
+
+    def script_functions(self) -> set[int]:
+        """ids of the functions that run when this module is executed as a script.
+
+        They are reached from module-level code (``if __name__ == "__main__": main()``,
+        ``fire.Fire(main)``) or are CLI entry points (``@hydra.main``, ``@click.command``),
+        and so is everything those call or hand over by name (``mp.spawn(worker)``). An
+        attribute call on an object of unknown type (``trainer.fit()``) reaches every
+        method of that name in the module.
+        """
+        by_method: dict[str, list[FunctionSite]] = {}
+        for (_, name), sites in self.methods.items():
+            by_method.setdefault(name, []).extend(sites)
+        frontier = [f for f in self.functions.values() if _is_cli_entry(self.scan, f.node)]
+        frontier += [f for name, by in self.passed_functions if by is None for f in self.functions_by_name.get(name, ())]
+        for call in self.calls:
+            if call.function is None:
+                frontier += self._script_targets(call, by_method)
+        seen: set[int] = set()
+        while frontier:
+            function = frontier.pop()
+            if id(function) in seen:
+                continue
+            seen.add(id(function))
+            for site in self._with_nested(function):
+                for call in site.calls:
+                    frontier += self._script_targets(call, by_method)
+                frontier += [f for name, by in self.passed_functions if by is site
+                             for f in self.functions_by_name.get(name, ())]
+        return seen
+
+    def _script_targets(self, call: CallSite, by_method: dict[str, list[FunctionSite]]) -> list[FunctionSite]:
+        targets = self.targets(call)
+        if not targets and isinstance(call.node.func, cst.Attribute) and call.qualified is None:
+            targets = list(by_method.get(call.name, ()))
+        return targets
+
+    def callers(self, function: FunctionSite) -> list[CallSite]:
+        return [call for call in self.calls if function in self.targets(call)]
+
+    def reachable(self, start: Iterable[CallSite], max_depth: int = 6) -> Iterator[CallSite]:
+        """The calls in ``start`` and every call in the same-module functions they run."""
+        seen: set[int] = set()
+        frontier = list(start)
+        for _ in range(max_depth + 1):
+            following: list[CallSite] = []
+            for call in frontier:
+                yield call
+                for target in self.targets(call):
+                    for function in self._with_nested(target):
+                        if id(function) not in seen:
+                            seen.add(id(function))
+                            following.extend(function.calls)
+            if not following:
+                return
+            frontier = following
+
+    def _with_nested(self, function: FunctionSite) -> Iterator[FunctionSite]:
+        yield function
+        for site in self.functions.values():
+            if site.parent is function:
+                yield from self._with_nested(site)
+
+    def in_loop(self, loop: Loop) -> list[CallSite]:
+        """Calls lexically inside ``loop``, including in defs nested inside it."""
+        inside = [call for call in self.calls if loop in call.loops]
+        nested = [f for f in self.functions.values() if loop in f.loops]
+        for function in nested:
+            for site in self._with_nested(function):
+                inside.extend(site.calls)
+        return inside
+
+    def in_try_body(self, body: cst.BaseSuite) -> list[CallSite]:
+        return [call for call in self.calls if body in call.try_bodies]
+
+
+def mentions(scan: "FileScan", node: cst.CSTNode, words: Iterable[str]) -> bool:
+    text = scan.code(node).lower()
+    return any(word in text for word in words)
+
+
+def uses_training_framework(scan: "FileScan") -> bool:
+    return scan.names.imports_any(TRAINING_FRAMEWORKS)
+
+
+def _is_cli_entry(scan: "FileScan", node: cst.FunctionDef) -> bool:
+    return any(mentions(scan, d.decorator, ("main", "command", "cli")) for d in node.decorators)
