@@ -36,7 +36,8 @@ MAX_DEPTH = 3
 # Async functions that run before or after serving, or set up and tear down an object
 # once (nothing, or little, waits on the loop meanwhile).
 _LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "on_shutdown", "start", "_start",
-                              "start_unsafe", "setup", "_setup", "close", "_close", "aclose", "stop"})
+                              "start_unsafe", "setup", "_setup", "close", "_close", "aclose", "stop",
+                              "__aenter__", "__aexit__"})
 # Startup hooks, and CLI commands (Typer/Click/asyncclick), which run their coroutine alone.
 _LIFECYCLE_DECORATORS = ("on_event", "command")
 _LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
