@@ -10,6 +10,7 @@ from reviewer.engine.files import Excludes
 from reviewer.engine.pipeline import Target, analyze
 from reviewer.git import changed_files, read_file_at, repo_root, resolve_base
 from reviewer.scope import scope_findings
+from reviewer.types import Skipped
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,13 +25,19 @@ def run(args: argparse.Namespace) -> int:
         if change.status != "deleted"
         and not change.binary
         and change.path.endswith(".py")
-        and not excludes.matches(change.path, False)
+        and not excludes.matches_file(change.path)
     }
+    # A link in the working tree is reviewed as what git stores (its target's
+    # name), never followed: it could point outside the repository.
+    links = sorted(path for path in reviewed if args.head is None and (root / path).is_symlink())
     targets = [
-        Target(path, read=lambda path=path: read_file_at(root, args.head, path))
+        Target(path, data=read_file_at(root, args.head, path))
         for path in sorted(reviewed)
+        if path not in links
     ]
     result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size)
+    result.skipped.extend(Skipped(path, "symbolic link (not followed)") for path in links)
+    result.sort()
     result.findings = scope_findings(result.findings, reviewed, setup.config.filter_mode)
     emit(args, setup, result, root)
     return exit_code(result, setup.config.fail_level)

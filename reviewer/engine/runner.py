@@ -79,9 +79,10 @@ def _excludes(globs: tuple[str, ...]) -> Excludes:
 class FileScan:
     """What a detector sees of the file being analysed."""
 
-    def __init__(self, path: str, module: cst.Module) -> None:
+    def __init__(self, path: str, module: cst.Module, text: str = "") -> None:
         self.path = path
         self.module = module
+        self.text = text  # the source as read: search it instead of regenerating code
         self.module_name = module_name(path)
         self.names = NameResolver(module)
         self.context = Context(self.module_name)
@@ -197,7 +198,7 @@ def _leading_text(node: cst.BaseExpression, names: NameResolver) -> str | None:
     return None
 
 
-def _instantiate(scan: FileScan, rules: Sequence[CompiledRule]) -> list[tuple[str, Any]]:
+def _instantiate(scan: FileScan, rules: Sequence[CompiledRule], failed: list[RuleError]) -> list[tuple[str, Any]]:
     detectors = load_detectors()
     handlers: list[tuple[str, Any]] = []
     patterns = [r for r in rules if r.detector is None]
@@ -205,7 +206,10 @@ def _instantiate(scan: FileScan, rules: Sequence[CompiledRule]) -> list[tuple[st
         handlers.append(("", _PatternRules(scan, patterns)))
     for rule in rules:
         if rule.detector is not None:
-            handlers.append((rule.id, detectors[rule.detector](scan, rule, rule.options)))
+            try:
+                handlers.append((rule.id, detectors[rule.detector](scan, rule, rule.options)))
+            except Exception as exc:  # noqa: BLE001 - isolate one rule's failure
+                failed.append(RuleError(rule.id, scan.path, f"{type(exc).__name__}: {exc}"))
     return handlers
 
 
@@ -372,8 +376,8 @@ def analyze_module(path: str, module: cst.Module, source_text: str, rules: Seque
     rules = [r for r in rules if applies_to(r, path)]
     if not rules:
         return outcome
-    scan = FileScan(path, module)
-    handlers = _instantiate(scan, rules)
+    scan = FileScan(path, module, source_text)
+    handlers = _instantiate(scan, rules, outcome.rule_errors)
     walker = _Walker(scan, handlers, outcome)
     walk(module, walker.enter, walker.leave)
     for rule_id, handler in handlers:
@@ -451,14 +455,3 @@ def header_text(scan: FileScan, node: cst.CSTNode) -> str:
     if isinstance(node, cst.If):
         return f"if {code(node.test)}"
     return code(node)
-
-
-def parse(path: str, text: str) -> cst.Module | Skipped:
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        return Skipped(path, f"syntax error at {exc.raw_line}:{exc.raw_column + 1}")
-    except RecursionError:
-        return Skipped(path, "nested too deeply to parse")
-    except Exception as exc:  # noqa: BLE001 - the native parser may fail in its own ways
-        return Skipped(path, f"parser failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))

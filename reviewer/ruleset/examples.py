@@ -24,7 +24,7 @@ class ExampleOutcome:
 
 def run_example(rule: CompiledRule, kind: str, index: int, example: Example) -> ExampleOutcome:
     result = analyze(
-        [Target(example.path, read=lambda: example.code.encode("utf-8"))],
+        [Target(example.path, data=example.code.encode("utf-8"))],
         [rule],
         max_bytes=10_000_000,
     )

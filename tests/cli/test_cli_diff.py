@@ -213,13 +213,6 @@ def test_paths_with_spaces_and_unicode(repo: GitRepo, env) -> None:
     assert where(findings(result)) == sorted([(modified, new_line), (created, 5)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reviewer/commands/diff.py run() reviews a symlink as the file it points to: read_file_at("
-    "root, None, path) follows the link, and FileChange carries no file type to skip it (scan skips "
-    "symlinks). A PR adding `leak.py -> ../outside/secret.py` gets that file's code printed in the "
-    "review (a leak in CI), and an in-repo link duplicates its target's findings, unlike --head HEAD",
-)
 def test_a_symlink_is_not_reviewed_as_its_target(repo: GitRepo, env) -> None:
     outside = repo.path.parent / "outside"
     outside.mkdir()

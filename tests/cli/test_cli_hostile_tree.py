@@ -105,11 +105,6 @@ def test_text_output_shows_the_skipped_files_without_crashing(scanned) -> None:
         assert name in result.stdout + result.stderr, result.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reviewer/engine/runner.py parse() reports LibCST's raw_line:raw_column, which for "
-    "`def broken(:` on line 3 is 4:1 (the next token), not the line of the error (Python: 3:12)",
-)
 def test_a_syntax_error_is_reported_on_its_own_line(scanned) -> None:
     result = scanned[0]
     [reason] = [e["reason"] for e in result.json["skipped"] if e["path"] == "syntax_error.py"]
@@ -122,24 +117,11 @@ def test_a_syntax_error_is_reported_on_its_own_line(scanned) -> None:
         pytest.param(
             "long_sum.py",
             "x = " + " + ".join(["a"] * 1000) + "\n",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="RecursionError escapes analyze_module (reviewer/engine/runner.py): a detector's "
-                "__init__ (reviewer/detectors/timeouts.py reads scan.module.code, which regenerates the "
-                "tree recursively) runs in _instantiate, outside the per-rule isolation; the whole scan "
-                "exits 2 with 'internal error: RecursionError' and the good file's finding is lost",
-            ),
             id="1000-term-sum",
         ),
         pytest.param(
             "deep_parens.py",
             "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="LibCST's native parser overflows its stack on ~2000 nested parentheses and the "
-                "process dies with SIGSEGV (exit -11/139, no output at all); reviewer/engine/runner.py "
-                "parse() has no depth guard (Python itself refuses more than 200 nested parentheses)",
-            ),
             id="3000-nested-parens",
         ),
     ],

@@ -27,4 +27,4 @@ def make_rule(rule_id="TST001", match=None, where=None, message="`{call}` flagge
 
 def run(code, *rules, path="pkg/mod.py"):
     source = textwrap.dedent(code)
-    return analyze([Target(path, read=lambda: source.encode())], list(rules), max_bytes=10**7)
+    return analyze([Target(path, data=source.encode())], list(rules), max_bytes=10**7)
