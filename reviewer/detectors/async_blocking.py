@@ -60,24 +60,12 @@ class _Summary:
     key: str
     symbol: str
     is_async: bool
-    followable: bool  # a plain sync function whose call runs its body right away
+    plain: bool  # sync, undecorated (or transparently decorated), defined at module or class level
     lifecycle: bool
+    generator: bool = False  # its body runs when iterated, not when called
     sites: list[_Site] = field(default_factory=list)
     helper_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
     events: list[_Site | tuple[cst.Call, str]] = field(default_factory=list)  # both, in source order
-
-
-def _contains_yield(node: cst.FunctionDef) -> bool:
-    """A generator's body runs when iterated, not when called."""
-    stack: list[cst.CSTNode] = [node.body]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.Yield,)):
-            return True
-        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
-        stack.extend(current.children)
-    return False
 
 
 def _param_names(node: cst.FunctionDef) -> set[str]:
@@ -121,8 +109,7 @@ class _BlockingInAsync(Detector):
             key=key,
             symbol=".".join(filter(None, (context.symbol, node.name.value))),
             is_async=is_async,
-            followable=bool(key) and not is_async and not _contains_yield(node)
-            and all(d in _TRANSPARENT_DECORATORS for d in decorators),
+            plain=bool(key) and not is_async and all(d in _TRANSPARENT_DECORATORS for d in decorators),
             lifecycle=node.name.value in _LIFECYCLE_NAMES
             or any(d.rsplit(".", 1)[-1] in _LIFECYCLE_DECORATORS for d in decorators),
         )
@@ -130,6 +117,11 @@ class _BlockingInAsync(Detector):
         if key:
             # A name defined twice (if/else variants) is ambiguous: follow neither.
             self.by_key[key] = summary if key not in self.by_key else _ambiguous(summary)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        frame = self.scan.context.function
+        if frame is not None and frame.kind == "function" and id(frame.node) in self.summaries:
+            self.summaries[id(frame.node)].generator = True
 
     def visit_Call(self, node: cst.Call) -> None:
         self._note_entrypoint(node)
@@ -230,7 +222,7 @@ class _BlockingInAsync(Detector):
         while queue:
             key, chain = queue.popleft()
             summary = self.by_key.get(key)
-            if summary is None or not summary.followable:
+            if summary is None or not summary.plain or summary.generator:
                 continue
             for site in summary.sites:
                 if site.kind in self.kinds:
@@ -256,7 +248,8 @@ class _BlockingInAsync(Detector):
 
 
 def _ambiguous(summary: _Summary) -> _Summary:
-    return _Summary(summary.node, summary.key, summary.symbol, summary.is_async, False, summary.lifecycle)
+    return _Summary(summary.node, summary.key, summary.symbol, summary.is_async, plain=False,
+                    lifecycle=summary.lifecycle)
 
 
 @register

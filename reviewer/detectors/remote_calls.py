@@ -165,8 +165,14 @@ def _under(qualified: str, roots: tuple[str, ...]) -> bool:
     return any(qualified == root or qualified.startswith(root + ".") for root in roots)
 
 
+_SDK_PACKAGES = frozenset({"boto3", "redis", "psycopg2", "psycopg", "pymysql", "MySQLdb", "mysql", "pymongo",
+                           "openai", "anthropic"})
+
+
 def _sdk_network(qualified: str) -> bool:
     """Calls through client objects whose every I/O method is a network round trip."""
+    if qualified.partition(".")[0] not in _SDK_PACKAGES:
+        return False
     head, method = _split(qualified)
     if not head:
         return False
@@ -201,7 +207,7 @@ _ASYNC_REMOTE = _index({Blocking.NETWORK: HTTPX_ASYNC + AIOHTTP})
 
 
 def is_async_remote_call(qualified: str | None) -> bool:
-    if not qualified:
+    if not qualified or qualified.partition(".")[0] not in ("httpx", "aiohttp", "openai", "anthropic"):
         return False
     if _ASYNC_REMOTE.lookup(qualified):
         return True

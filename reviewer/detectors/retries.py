@@ -99,10 +99,16 @@ def _names_in(node: cst.CSTNode) -> set[str]:
     return {n.value for n in _walk(node) if isinstance(n, cst.Name)}
 
 
+# Words a file needs before any call in it can count as remote (see remote_calls).
+REMOTE_TOKENS = ("requests", "urllib", "httpx", "aiohttp", "boto3", "redis", "psycopg", "pymysql", "MySQLdb",
+                 "mysql", "pymongo", "openai", "anthropic", "socket", "huggingface_hub", "Stub", "completions",
+                 "embeddings")
+
+
 class RetryLoopTracker(Detector):
     """Finds retry loops; subclasses decide which of them are findings."""
 
-    tokens = ("try",)
+    tokens = REMOTE_TOKENS
     fields = frozenset({"call", "callee", "host", "target", "attempts", "pause"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -236,7 +242,7 @@ class UnboundedRetry(RetryLoopTracker):
     """``while True`` retry loops that never give up, and retry decorators without a stop."""
 
     name = "unbounded-retry"
-    tokens = ("try", "retry", "backoff", "Retrying")
+    tokens = (*REMOTE_TOKENS, "retry", "backoff", "Retrying")
     fields = RetryLoopTracker.fields | frozenset({"policy"})
 
     def found(self, retry: RetryLoop) -> None:

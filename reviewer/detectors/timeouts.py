@@ -114,7 +114,7 @@ class HttpCallWithoutTimeout(_DeferredDetector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.session_timeout_injected = bool(_PARTIAL_TIMEOUT.search(scan.module.code)) if "partial" in scan.module.code else False
+        self.session_timeout_injected = bool(_PARTIAL_TIMEOUT.search(scan.text)) if "partial" in scan.text else False
         self.pool_timeout_set = False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -241,14 +241,26 @@ class GrpcCallWithoutDeadline(Detector):
     """Unary or streaming calls on a ``FooStub(channel)`` object with no ``timeout``.
 
     Stub method names are CamelCase by protobuf convention; a lowercase method
-    on a ``*Stub`` object is a hand-written helper and is left alone.
+    on a ``*Stub`` object is a hand-written helper and is left alone. A call
+    iterated directly by a ``for`` is a response stream and is left alone too.
     """
 
     name = "grpc-call-without-deadline"
     tokens = ("Stub", "channel_ready_future")
     fields = _CALL_FIELDS | frozenset({"service"})
 
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.streams: set[int] = set()
+
+    def visit_For(self, node: cst.For) -> None:
+        # `for reply in stub.Watch(req)`: a response stream, meant to stay open.
+        if isinstance(node.iter, cst.Call):
+            self.streams.add(id(node.iter))
+
     def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self.streams:
+            return
         qualified = self.scan.names.qualify(node.func)
         if qualified in _READY_FUTURE:
             missing = passes(node, "timeout", 0) is False
