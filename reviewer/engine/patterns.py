@@ -47,13 +47,21 @@ class NamePattern:
         return self.regex.match(name) is not None
 
     @property
-    def token(self) -> str | None:
-        """The last literal segment: a file without it cannot resolve to this name."""
-        for segment in reversed(self.text.split(".")):
+    def tokens(self) -> tuple[str, ...]:
+        """Words a file must contain to resolve a name to this pattern: the
+        imported root (not for builtins, which are never imported) and the
+        last literal segment. Empty when the pattern has no literal part."""
+        segments = self.text.split(".")
+        words = []
+        root = segments[0]
+        if "*" not in root and root != "builtins":
+            words.append(root)
+        for segment in reversed(segments[1:] if len(segments) > 1 else segments):
             literal = max(segment.split("*"), key=len)
             if literal:
-                return literal
-        return None
+                words.append(literal)
+                break
+        return tuple(dict.fromkeys(words))
 
 
 @dataclass

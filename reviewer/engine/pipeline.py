@@ -38,7 +38,8 @@ def rules_for(rules: Sequence[CompiledRule], path: str, text: str) -> list[Compi
     return [
         rule
         for rule in rules
-        if applies_to(rule, path) and (not rule.tokens or any(token in text for token in rule.tokens))
+        if applies_to(rule, path)
+        and (not rule.tokens or any(all(word in text for word in group) for group in rule.tokens))
     ]
 
 

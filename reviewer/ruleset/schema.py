@@ -56,7 +56,9 @@ class CompiledRule:
     where: Where = Where()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    tokens: frozenset[str] = frozenset()  # empty: the rule may match any file
+    # The prefilter: the file must contain every word of at least one group;
+    # empty: the rule may match any file.
+    tokens: frozenset[tuple[str, ...]] = frozenset()
     flag_examples: tuple[Example, ...] = ()
     ok_examples: tuple[Example, ...] = ()
 
@@ -360,16 +362,28 @@ def _compile_examples(r: _Reader, data: Any) -> tuple[tuple[Example, ...], tuple
     return result[0], result[1]
 
 
-def _tokens(r: _Reader, top: dict, call, method, receiver, detector) -> frozenset[str]:
+def _tokens(r: _Reader, top: dict, call, method, receiver, detector) -> frozenset[tuple[str, ...]]:
     if "tokens" in top:
-        return frozenset(r.string_list(top["tokens"], "tokens"))
+        raw = top["tokens"]
+        if not isinstance(raw, list) or not raw:
+            raise r.fail("tokens", "expected a non-empty list of words, or of lists of words that must all appear")
+        groups = []
+        for i, item in enumerate(raw):
+            words = r.string_list(item, f"tokens[{i}]") if isinstance(item, list) else [r.string(item, f"tokens[{i}]")]
+            groups.append(tuple(words))
+        return frozenset(groups)
     if call:
-        tokens = {p.token for p in call}
-        return frozenset() if None in tokens else frozenset(tokens)  # type: ignore[arg-type]
+        groups = {p.tokens for p in call}
+        return frozenset() if () in groups else frozenset(groups)
     if method:
-        return frozenset(method)
+        return frozenset((m,) for m in method)
     if detector:
         from reviewer.ruleset.detector import DETECTORS
 
-        return frozenset(DETECTORS[detector].tokens)
+        return frozenset(normalize_tokens(DETECTORS[detector].tokens))
     return frozenset()
+
+
+def normalize_tokens(tokens) -> set[tuple[str, ...]]:
+    """A detector may declare words (any one suffices) or tuples (all must appear)."""
+    return {(t,) if isinstance(t, str) else tuple(t) for t in tokens}

@@ -40,7 +40,7 @@ _DELETE = object()
 def test_valid_rule_compiles():
     rule = compile_with()
     assert rule.id == "TST001"
-    assert rule.tokens == frozenset({"get"})
+    assert rule.tokens == frozenset({("requests", "get")})
     assert rule.meta.status.value == "stable"
 
 
@@ -86,9 +86,14 @@ def test_top_level_must_be_a_mapping():
 
 def test_wildcard_pattern_token_is_its_literal_part():
     rule = compile_with(match={"call": ["requests.Session.*"]})
-    assert rule.tokens == frozenset({"Session"})
+    assert rule.tokens == frozenset({("requests", "Session")})
 
 
 def test_explicit_tokens_override():
-    rule = compile_with(tokens=["fetch"])
-    assert rule.tokens == frozenset({"fetch"})
+    rule = compile_with(tokens=["fetch", ["torch", "load"]])
+    assert rule.tokens == frozenset({("fetch",), ("torch", "load")})
+
+
+def test_builtin_patterns_need_only_the_name():
+    rule = compile_with(match={"call": ["builtins.open", "pandas.read_*"]})
+    assert rule.tokens == frozenset({("open",), ("pandas", "read_")})
