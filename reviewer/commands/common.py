@@ -10,6 +10,7 @@ from pathlib import Path
 from reviewer import __version__
 from reviewer.commands.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError, warning
 from reviewer.config import Config, load_config, with_overrides
+from reviewer.engine.files import anchor_globs, relative_posix
 from reviewer.report import ReportContext, color_wanted, render
 from reviewer.ruleset.loader import load_rules, select_rules
 from reviewer.ruleset.schema import CompiledRule
@@ -42,6 +43,16 @@ def load_setup(args: argparse.Namespace) -> Setup:
     if unknown_overrides:
         raise UsageError(f"severity: unknown rule id(s): {', '.join(unknown_overrides)}")
     return Setup(config, selection.rules)
+
+
+def root_relative_excludes(config: Config, root: Path) -> tuple[str, ...]:
+    """Exclude globs are written relative to the config file's folder, as in ruff."""
+    if config.source is None:
+        return config.exclude
+    base = relative_posix(config.source.parent, root)
+    if base.startswith("/") or base.startswith(".."):
+        return config.exclude
+    return anchor_globs(config.exclude, base)
 
 
 def all_rules(args: argparse.Namespace) -> dict[str, CompiledRule]:

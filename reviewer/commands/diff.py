@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reviewer.commands.common import emit, exit_code, load_setup
+from reviewer.commands.common import emit, exit_code, load_setup, root_relative_excludes
 from reviewer.engine.files import Excludes
 from reviewer.engine.pipeline import Target, analyze
 from reviewer.git import changed_files, read_file_at, repo_root, resolve_base
@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(Path.cwd())
     base = resolve_base(root, args.base, args.head)
     changes = changed_files(root, base, args.head)
-    excludes = Excludes(setup.config.exclude)
+    excludes = Excludes(root_relative_excludes(setup.config, root))
     reviewed = {
         change.path: change
         for change in changes

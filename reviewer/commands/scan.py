@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reviewer.commands.common import emit, exit_code, load_setup
+from reviewer.commands.common import emit, exit_code, load_setup, root_relative_excludes
 from reviewer.commands.errors import UsageError
 from reviewer.engine.files import InvalidGlob, relative_posix, select_python_files
 from reviewer.engine.pipeline import Target, analyze
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     root = project_root(cwd)
     try:
-        files = select_python_files([Path(p) for p in args.paths], root, setup.config.exclude)
+        files = select_python_files([Path(p) for p in args.paths], root, root_relative_excludes(setup.config, root))
     except FileNotFoundError as exc:
         raise UsageError(f"{exc.filename}: no such file or directory") from None
     except InvalidGlob as exc:

@@ -175,6 +175,22 @@ class Excludes:
         ) or self.matches(relative_path, False)
 
 
+def anchor_globs(patterns: Iterable[str], base: str) -> tuple[str, ...]:
+    """Patterns written relative to the folder ``base`` (a config file's), as root-relative ones."""
+    if not base or base == ".":
+        return tuple(patterns)
+    anchored = []
+    for pattern in patterns:
+        body = pattern.strip()
+        if body.startswith("./"):
+            body = body[2:]
+        if "/" in body.rstrip("/"):
+            anchored.append(f"{base}/{body.lstrip('/')}")
+        else:
+            anchored.append(f"{base}/**/{body}")
+    return tuple(anchored)
+
+
 def relative_posix(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` with forward slashes; absolute when outside ``root``."""
     absolute = _absolute(path)

@@ -400,3 +400,15 @@ def test_invalid_globs(pattern, problem):
 def test_single_segment_globs_agree_with_fnmatch(pattern, name):
     assume(pattern not in (".", ".."))
     assert compile_glob(pattern).matches(name, False) == fnmatch.fnmatchcase(name, pattern)
+
+
+def test_anchor_globs_rebases_patterns_on_the_config_folder():
+    from reviewer.engine.files import Excludes, anchor_globs
+
+    anchored = anchor_globs(["gen/**", "build", "./local.py", "*_pb2.py"], "svc")
+    assert anchored == ("svc/gen/**", "svc/**/build", "svc/local.py", "svc/**/*_pb2.py")
+    excludes = Excludes(anchored)
+    assert excludes.matches_file("svc/gen/client.py")
+    assert excludes.matches_file("svc/a/build/x.py")
+    assert not excludes.matches_file("gen/client.py")
+    assert anchor_globs(["gen/**"], "") == ("gen/**",)
