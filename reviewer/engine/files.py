@@ -182,9 +182,10 @@ def anchor_globs(patterns: Iterable[str], base: str) -> tuple[str, ...]:
     anchored = []
     for pattern in patterns:
         body = pattern.strip()
+        is_anchored = "/" in body.rstrip("/")
         if body.startswith("./"):
             body = body[2:]
-        if "/" in body.rstrip("/"):
+        if is_anchored:
             anchored.append(f"{base}/{body.lstrip('/')}")
         else:
             anchored.append(f"{base}/**/{body}")
