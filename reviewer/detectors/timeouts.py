@@ -209,28 +209,116 @@ def _all_none(node: cst.Call) -> bool:
 
 
 _SUBPROCESS_CALLS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"})
+_POPEN = frozenset({"subprocess.Popen"})
 # Popen methods and the position their timeout may be passed at.
 _POPEN_WAITS = {"subprocess.Popen.wait": 0, "subprocess.Popen.communicate": 1}
+
+# Commands that talk to other machines, and (for multi-purpose tools) the subcommands that do.
+_NETWORK_TOOLS: dict[str, frozenset[str] | None] = {
+    **dict.fromkeys(("curl", "wget", "ssh", "scp", "sftp", "rsync", "aws", "gsutil", "gcloud", "az", "azcopy",
+                     "kubectl", "helm", "huggingface-cli", "s3cmd", "rclone", "nc"), None),
+    "git": frozenset({"clone", "fetch", "pull", "push", "ls-remote", "submodule", "lfs"}),
+    "docker": frozenset({"pull", "push", "login"}),
+    "podman": frozenset({"pull", "push", "login"}),
+    "dvc": frozenset({"pull", "push", "fetch", "import", "import-url", "get", "get-url", "update"}),
+    "pip": frozenset({"install", "download"}),
+    "pip3": frozenset({"install", "download"}),
+    "conda": frozenset({"install", "create", "update"}),
+    "mamba": frozenset({"install", "create", "update"}),
+    "npm": frozenset({"install", "ci"}),
+}
+
+
+def _command_words(node: cst.BaseExpression, scan) -> list[str] | None:
+    """The leading literal words of a command (``["git", "clone"]``), or None if unknown."""
+    if isinstance(node, (cst.List, cst.Tuple)):
+        words = []
+        for element in node.elements:
+            value = literal_value(element.value) if not isinstance(element, cst.StarredElement) else None
+            if isinstance(value, str):
+                words.append(value)
+            elif scan.names.qualify(element.value) == "sys.executable" and not words:
+                words.append("python")
+            else:
+                break
+        return words or None
+    value = literal_value(node)
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(node, cst.FormattedString) and node.parts and isinstance(node.parts[0], cst.FormattedStringText):
+        return node.parts[0].value.split()[:-1] or None  # the last word may run into a {placeholder}
+    return None
+
+
+def network_command(node: cst.BaseExpression | None, scan) -> str | None:
+    """``"git clone"`` if the command goes over the network, else None (also when unknown)."""
+    words = _command_words(node, scan) if node is not None else None
+    if not words:
+        return None
+    tool = words[0].rsplit("/", 1)[-1]
+    rest = words[1:]
+    if tool.startswith("python") and rest[:2] == ["-m", "pip"]:
+        tool, rest = "pip", rest[2:]
+    if tool not in _NETWORK_TOOLS:
+        return None
+    subcommands = _NETWORK_TOOLS[tool]
+    if subcommands is None:
+        return tool
+    sub = next((w for w in rest if not w.startswith("-")), None)
+    return f"{tool} {sub}" if sub in subcommands else None
 
 
 @register
 class SubprocessWithoutTimeout(Detector):
+    """Child processes that go over the network (``git clone``, ``pip install``,
+    ``aws s3 cp``, ``curl``...) waited for with no timeout. A command that is not a
+    literal is unknown and not reported."""
+
     name = "subprocess-without-timeout"
     tokens = ("subprocess",)
     fields = _CALL_FIELDS | frozenset({"command"})
 
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.popen_commands: dict[str, str] = {}  # variable -> network command it runs
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._note_popen(node.targets[0].target.value, node.value)
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self._note_popen(item.asname.name.value, item.item)
+
+    def _note_popen(self, name: str, value: cst.BaseExpression) -> None:
+        if isinstance(value, cst.Call) and self.scan.names.qualify(value.func) in _POPEN:
+            command = network_command(_command_argument(value), self.scan)
+            if command:
+                self.popen_commands[name] = command
+            else:
+                self.popen_commands.pop(name, None)
+
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
         if qualified in _SUBPROCESS_CALLS:
+            command = network_command(_command_argument(node), self.scan)
             missing = passes(node, "timeout") is False
         elif qualified in _POPEN_WAITS:
+            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+            command = self.popen_commands.get(receiver.value) if isinstance(receiver, cst.Name) else None
             missing = passes(node, "timeout", _POPEN_WAITS[qualified]) is False
         else:
             return
-        if missing:
+        if missing and command:
             fields = call_fields(self.scan, node, qualified)
-            fields["command"] = fields.get("target") or "the command"
+            fields["command"] = command
             self.report(node, **fields)
+
+
+def _command_argument(call: cst.Call) -> cst.BaseExpression | None:
+    found = find_argument(call, ArgRef("args", 0))
+    return found if isinstance(found, cst.BaseExpression) else None
 
 
 _READY_FUTURE = frozenset({"grpc.channel_ready_future.result"})

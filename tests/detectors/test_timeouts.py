@@ -97,15 +97,36 @@ def test_tmo002_only_fully_disabled_timeouts():
 def test_tmo004_positions_of_popen_timeouts():
     code = """
         import subprocess, fastapi
-        p = subprocess.Popen(cmd)
+        p = subprocess.Popen(["git", "fetch", "origin"])
         p.wait(10)
         p.communicate(None, 10)
         p.communicate(b"input")
         p.wait()
+        q = subprocess.Popen(["git", "status"])
+        q.wait()
         """
     assert [f.line for f in findings(code, "TMO004")] == [6, 7]
 
 
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("['git', 'clone', url]", "git clone"),
+        ("['/usr/bin/git', '-C', path, 'pull']", None),  # the subcommand follows an option's value
+        ("[sys.executable, '-m', 'pip', 'install', 'x']", "pip install"),
+        ("'aws s3 cp model.pt s3://bucket/'", "aws"),
+        ("f'wget -q {url}'", "wget"),
+        ("['git', 'log']", None),
+        ("['ls', '-la']", None),
+        ("cmd", None),
+    ],
+)
+def test_tmo004_only_literal_network_commands(command, expected):
+    code = f"import subprocess, sys, fastapi\nsubprocess.run({command})\n"
+    commands = [f.message.split("`")[3] for f in findings(code, "TMO004")]
+    assert commands == ([expected] if expected else [])
+
+
 def test_tmo004_needs_a_service_or_pipeline_module():
-    assert findings("import subprocess\nsubprocess.run(cmd)\n", "TMO004") == []
-    assert len(findings("import subprocess, flask\nsubprocess.run(cmd)\n", "TMO004")) == 1
+    assert findings("import subprocess\nsubprocess.run(['git', 'pull'])\n", "TMO004") == []
+    assert len(findings("import subprocess, flask\nsubprocess.run(['git', 'pull'])\n", "TMO004")) == 1
