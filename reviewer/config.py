@@ -175,7 +175,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         table = tool[TOOL_TABLE]
     else:
         prefix = ""
-        table = _parse_yaml(text, path)
+        table = parse_yaml(text, path)
         if table is None:
             return Config(source=path)
     if not isinstance(table, dict):
@@ -287,7 +287,7 @@ class _ConfigLoader(yaml.SafeLoader):
             )
 
 
-def _parse_yaml(text: str, path: Path) -> Any:
+def parse_yaml(text: str, path: Path) -> Any:
     display = _display(path)
     loader = _ConfigLoader(text)
     try:

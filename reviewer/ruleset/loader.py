@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-import yaml
-
+from reviewer.config import ConfigError, parse_yaml
 from reviewer.ruleset.detector import load_detectors
 from reviewer.ruleset.schema import CompiledRule, RuleFileError, compile_rule
 from reviewer.types import Family, RuleStatus, Severity
@@ -40,12 +39,11 @@ def load_rule_file(path: Path, display: str) -> CompiledRule:
     except OSError as exc:
         raise RuleFileError(f"{display}: cannot read: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RuleFileError(f"{display}{where}: invalid YAML: {problem}") from None
+        data = parse_yaml(text, path)
+    except ConfigError as exc:
+        # The same guarded loader as config files: no alias bombs, no deep nesting.
+        where = f":{exc.line}:{exc.column}" if exc.line is not None else ""
+        raise RuleFileError(f"{display}{where}: {exc.problem}") from None
     detectors = load_detectors()
     return compile_rule(data, display, {name: cls.fields for name, cls in detectors.items()})
 
