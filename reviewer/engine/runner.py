@@ -58,22 +58,14 @@ def module_name(path: str) -> str:
 
 
 def applies_to(rule: CompiledRule, path: str) -> bool:
-    if rule.include and not _covered(rule.include, path):
+    if rule.include and not _globs(rule.include).matches_file(path):
         return False
-    return not (rule.exclude and _covered(rule.exclude, path))
-
-
-def _covered(globs: tuple[str, ...], path: str) -> bool:
-    excludes = _excludes(globs)
-    parts = path.split("/")
-    return excludes.matches(path, False) or any(
-        excludes.matches("/".join(parts[:i]), True) for i in range(1, len(parts))
-    )
+    return not (rule.exclude and _globs(rule.exclude).matches_file(path))
 
 
 @functools.lru_cache(maxsize=256)
-def _excludes(globs: tuple[str, ...]) -> Excludes:
-    return Excludes(globs)
+def _globs(patterns: tuple[str, ...]) -> Excludes:
+    return Excludes(patterns)
 
 
 class FileScan:
