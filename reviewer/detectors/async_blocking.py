@@ -259,9 +259,15 @@ class BlockingNetworkOrSleepInAsync(_BlockingInAsync):
 
 
 @register
-class BlockingFileOrProcessInAsync(_BlockingInAsync):
-    name = "blocking-file-or-process-in-async"
-    kinds = frozenset({Blocking.FILE.value, Blocking.PROCESS.value})
+class BlockingDataIoOrProcessInAsync(_BlockingInAsync):
+    """Whole-dataset and model reads and writes, directory-tree copies and child processes.
+
+    Plain ``open()`` of small files (lock files, ignore files, indexes) was most of
+    the noise on real code and is what ruff's ASYNC230 already asks about.
+    """
+
+    name = "blocking-data-io-or-process-in-async"
+    kinds = frozenset({Blocking.DATA.value, Blocking.PROCESS.value})
 
 
 @register

@@ -32,7 +32,8 @@ from reviewer.engine.patterns import NamePattern, PatternIndex
 class Blocking(str, enum.Enum):
     NETWORK = "network"
     SLEEP = "sleep"
-    FILE = "file"
+    FILE = "file"  # open(), pathlib and json: usually small files
+    DATA = "data"  # whole datasets, models and directory trees
     PROCESS = "process"
 
 
@@ -121,13 +122,15 @@ SLEEPS = ("time.sleep",)
 ASYNC_SLEEPS = ("asyncio.sleep", "anyio.sleep", "trio.sleep")
 
 FILE_IO = (
-    "builtins.open", "io.open",
-    "pandas.read_*", "json.load", "json.dump", "pickle.load", "pickle.dump",
+    "builtins.open", "io.open", "json.load", "json.dump",
+    "pathlib.Path.read_text", "pathlib.Path.read_bytes", "pathlib.Path.write_text", "pathlib.Path.write_bytes",
+)
+DATA_IO = (
+    "pandas.read_*", "pickle.load", "pickle.dump",
     "joblib.load", "joblib.dump", "torch.load", "torch.save",
     "numpy.load", "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.loadtxt", "numpy.savetxt",
     "numpy.genfromtxt", "numpy.fromfile",
     "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move", "shutil.rmtree",
-    "pathlib.Path.read_text", "pathlib.Path.read_bytes", "pathlib.Path.write_text", "pathlib.Path.write_bytes",
 )
 PROCESSES = (
     "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
@@ -151,6 +154,7 @@ _BLOCKING = _index(
         + HTTPX_SYNC + _OPENAI_LEGACY + _OTHER_NETWORK + _DB_CONNECT,
         Blocking.SLEEP: SLEEPS,
         Blocking.FILE: FILE_IO,
+        Blocking.DATA: DATA_IO,
         Blocking.PROCESS: PROCESSES,
     }
 )

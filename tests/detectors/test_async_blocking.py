@@ -220,18 +220,18 @@ def test_sdk_clients_block():
         assert len(findings(single, "ASY001")) == 1, call
 
 
-def test_file_io_in_helper_method():
+def test_data_io_in_helper_method():
     code = """
-        import json
+        import pandas as pd
         class Store:
             def _read(self, path):
                 with open(path) as f:
-                    return json.load(f)
+                    return pd.read_csv(f)
             async def get(self, path):
                 return self._read(path)
         """
     [finding] = findings(code, "ASY002")
-    assert finding.message.startswith("In `async def get`, `_read()` calls `open` (line 5)")
+    assert finding.message.startswith("In `async def get`, `_read()` calls `pd.read_csv` (line 6)")
 
 
 def test_inference_needs_a_serving_module():
