@@ -18,6 +18,16 @@ def _comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -26,6 +36,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore", type=_comma_list, metavar="IDS", help="skip these rule ids, id prefixes or families")
     parser.add_argument("--filter-mode", choices=FILTER_MODES, help="which findings of changed files to report (diff; default: added)")
     parser.add_argument("--fail-level", choices=FAIL_LEVELS, help="exit 1 when a finding is at or above this severity (default: none)")
+    parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="worker processes (default: one per CPU)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="review files and folders")
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .)")
     _add_run_options(scan)
+    scan.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
 
     diff = commands.add_parser("diff", help="review the change on this branch")
     diff.add_argument("--base", metavar="REF", help="compare against the merge-base with REF (default: the default branch)")

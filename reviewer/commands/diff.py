@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         for path in sorted(reviewed)
         if path not in links
     ]
-    result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size)
+    result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size, jobs=args.jobs)
     result.skipped.extend(Skipped(path, "symbolic link (not followed)") for path in links)
     result.sort()
     result.findings = scope_findings(result.findings, reviewed, setup.config.filter_mode)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reviewer.commands.common import emit, exit_code, load_setup, root_relative_excludes
 from reviewer.commands.errors import UsageError
+from reviewer.engine.cache import OutcomeCache, default_cache_dir
 from reviewer.engine.files import InvalidGlob, relative_posix, select_python_files
 from reviewer.engine.pipeline import Target, analyze
 from reviewer.git import GitError, repo_root
@@ -31,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     except InvalidGlob as exc:
         raise UsageError(f"exclude: {exc}") from None
     targets = [Target(relative_posix(path, root), file=path) for path in files]
-    result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size)
+    max_bytes = setup.config.max_file_size
+    cache = None if args.no_cache else OutcomeCache(default_cache_dir(), setup.rules, max_bytes)
+    result = analyze(targets, setup.rules, max_bytes=max_bytes, jobs=args.jobs, cache=cache)
     emit(args, setup, result, root)
     return exit_code(result, setup.config.fail_level)

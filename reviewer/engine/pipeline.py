@@ -7,13 +7,15 @@ so it is the same whatever the number of workers.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
+from reviewer.engine.cache import OutcomeCache
 from reviewer.engine.parsing import parse
 from reviewer.engine.runner import FileOutcome, analyze_module, applies_to
 from reviewer.engine.source import Source, SourceError, decode_source, read_source
@@ -61,20 +63,67 @@ def analyze_target(target: Target, rules: Sequence[CompiledRule], max_bytes: int
 
 
 def analyze(
-    targets: Sequence[Target], rules: Sequence[CompiledRule], *, max_bytes: int, jobs: int | None = None
+    targets: Sequence[Target],
+    rules: Sequence[CompiledRule],
+    *,
+    max_bytes: int,
+    jobs: int | None = None,
+    cache: OutcomeCache | None = None,
 ) -> RunResult:
     started = time.perf_counter()
     result = RunResult()
-    for outcome in _outcomes(targets, rules, max_bytes, _worker_count(jobs, len(targets))):
-        result.stats.files += 1
-        result.stats.parsed += outcome.parsed
-        result.findings.extend(outcome.findings)
-        result.rule_errors.extend(outcome.rule_errors)
-        if outcome.skipped is not None:
-            result.skipped.append(outcome.skipped)
+    workers = _worker_count(jobs, len(targets))
+    with _runner(workers, rules, max_bytes) as run_all:
+        # Batches keep memory flat on huge trees: only one batch of file bytes is held at a time.
+        for index in range(0, len(targets), BATCH_SIZE):
+            for outcome in _batch_outcomes(targets[index : index + BATCH_SIZE], max_bytes, cache, run_all):
+                result.stats.files += 1
+                result.stats.parsed += outcome.parsed
+                result.findings.extend(outcome.findings)
+                result.rule_errors.extend(outcome.rule_errors)
+                if outcome.skipped is not None:
+                    result.skipped.append(outcome.skipped)
     result.sort()
     result.stats.seconds = time.perf_counter() - started
     return result
+
+
+BATCH_SIZE = 512
+
+
+def _batch_outcomes(
+    batch: Sequence[Target],
+    max_bytes: int,
+    cache: OutcomeCache | None,
+    run_all: Callable[[list[Target]], Iterator[FileOutcome]],
+) -> Iterator[FileOutcome]:
+    if cache is None:
+        yield from run_all(list(batch))
+        return
+    misses: list[Target] = []
+    for target in batch:
+        try:
+            loaded = _with_bytes(target, max_bytes)
+        except SourceError as exc:
+            yield FileOutcome(skipped=Skipped(target.path, str(exc)))
+            continue
+        assert loaded.data is not None
+        hit = cache.get(loaded.path, loaded.data)
+        if hit is not None:
+            yield hit
+        else:
+            misses.append(loaded)
+    for target, outcome in zip(misses, run_all(misses)):
+        assert target.data is not None
+        cache.put(target.path, target.data, outcome)
+        yield outcome
+
+
+def _with_bytes(target: Target, max_bytes: int) -> Target:
+    if target.data is not None:
+        return target
+    assert target.file is not None
+    return Target(target.path, data=read_source(target.file, max_bytes).data)
 
 
 def _worker_count(jobs: int | None, files: int) -> int:
@@ -82,19 +131,24 @@ def _worker_count(jobs: int | None, files: int) -> int:
     return max(1, min(available, files // MIN_FILES_PER_WORKER))
 
 
-def _outcomes(
-    targets: Sequence[Target], rules: Sequence[CompiledRule], max_bytes: int, workers: int
-) -> Iterator[FileOutcome]:
+@contextlib.contextmanager
+def _runner(
+    workers: int, rules: Sequence[CompiledRule], max_bytes: int
+) -> Iterator[Callable[[list[Target]], Iterator[FileOutcome]]]:
+    """A function from targets to their outcomes (in order), in this process or a pool."""
     if workers <= 1:
-        for target in targets:
-            yield analyze_target(target, rules, max_bytes)
+        yield lambda targets: (analyze_target(t, rules, max_bytes) for t in targets)
         return
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(tuple(rules), max_bytes)
     ) as pool:
-        chunk = max(1, min(32, len(targets) // (workers * 8)))
-        yield from pool.map(_analyze_in_worker, targets, chunksize=chunk)
+
+        def run_all(targets: list[Target]) -> Iterator[FileOutcome]:
+            chunk = max(1, min(16, len(targets) // (workers * 4)))
+            return pool.map(_analyze_in_worker, targets, chunksize=chunk)
+
+        yield run_all
 
 
 _worker_rules: tuple[CompiledRule, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,8 @@ def load_rule_file(path: Path, display: str) -> CompiledRule:
         where = f":{exc.line}:{exc.column}" if exc.line is not None else ""
         raise RuleFileError(f"{display}{where}: {exc.problem}") from None
     detectors = load_detectors()
-    return compile_rule(data, display, {name: cls.fields for name, cls in detectors.items()})
+    rule = compile_rule(data, display, {name: cls.fields for name, cls in detectors.items()})
+    return dataclasses.replace(rule, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def load_rules(extra_dirs: Sequence[Path] = ()) -> dict[str, CompiledRule]:

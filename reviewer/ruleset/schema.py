@@ -61,6 +61,7 @@ class CompiledRule:
     tokens: frozenset[tuple[str, ...]] = frozenset()
     flag_examples: tuple[Example, ...] = ()
     ok_examples: tuple[Example, ...] = ()
+    digest: str = ""  # of the rule file's text: part of the cache key
 
     @property
     def id(self) -> str:
