@@ -104,3 +104,12 @@ def test_spans_with_crlf_and_tabs():
     call = module.body[0].body.body[0].body[0].value
     span = node_spans(module, [call])[id(call)]
     assert (span.line, span.column, span.end_line, span.end_column) == (2, 1, 3, 5)
+
+
+def test_descendants_match_the_walk():
+    from reviewer.engine.walk import descendants
+
+    module = cst.parse_module(SAMPLE)
+    walked = []
+    walk(module, lambda n: walked.append(n), lambda n: None)
+    assert [id(n) for n in descendants(module)] == [id(n) for n in walked[1:]]
