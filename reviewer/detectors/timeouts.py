@@ -100,7 +100,8 @@ class HttpCallWithoutTimeout(_DeferredDetector):
     httpx, aiohttp, boto3 and the openai SDK have default timeouts and are never
     "missing" one. A module that mounts an HTTPAdapter subclass which sets a
     timeout, or wraps ``session.request`` in a partial with one, is trusted for
-    its Session calls; a urllib3 pool built with ``timeout=`` covers its calls.
+    its Session calls; a urllib3 pool built with ``timeout=`` covers its calls;
+    ``socket.setdefaulttimeout(...)`` anywhere in the module covers them all.
     """
 
     name = "http-call-without-timeout"
@@ -114,8 +115,10 @@ class HttpCallWithoutTimeout(_DeferredDetector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.session_timeout_injected = bool(_PARTIAL_TIMEOUT.search(scan.text)) if "partial" in scan.text else False
+        self.session_timeout_injected = "partial" in scan.text and bool(_PARTIAL_TIMEOUT.search(scan.text))
         self.pool_timeout_set = False
+        # requests, urllib3 and urlopen all fall back to the socket default timeout.
+        self.socket_default_set = "setdefaulttimeout(" in scan.text
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = {self.scan.names.qualify(base.value) for base in node.bases}
@@ -145,6 +148,8 @@ class HttpCallWithoutTimeout(_DeferredDetector):
                 self.hold(node, qualified, needs="urllib3")
 
     def keep(self, pending: _Pending) -> bool:
+        if self.socket_default_set:
+            return False
         if pending.needs == "session":
             return not self.session_timeout_injected
         if pending.needs == "urllib3":
