@@ -10,6 +10,7 @@ from reviewer import __version__
 from reviewer.commands import errors
 
 FORMATS = ("text", "json", "sarif", "codeclimate", "markdown")
+DIFF_FORMATS = (*FORMATS, "github-review-json")
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 FAIL_LEVELS = ("none", "low", "medium", "high")
 
@@ -28,8 +29,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+def _add_run_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+    parser.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--config", metavar="FILE", help="config file (default: .arch-review.yml or [tool.arch-review] in pyproject.toml)")
     parser.add_argument("--select", type=_comma_list, metavar="IDS", help="only these rule ids, id prefixes or families (comma-separated)")
@@ -56,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", help="review the change on this branch")
     diff.add_argument("--base", metavar="REF", help="compare against the merge-base with REF (default: the default branch)")
     diff.add_argument("--head", metavar="REF", help="review REF instead of the working tree")
-    _add_run_options(diff)
+    _add_run_options(diff, DIFF_FORMATS)
+    diff.add_argument("--publish", choices=("github",), help="post the review to the pull request of this CI run")
+    diff.add_argument("--repo", metavar="OWNER/NAME", help="with --publish github: the repository (default: GITHUB_REPOSITORY)")
+    diff.add_argument("--pr", type=_positive_int, metavar="N", help="with --publish github: the pull request (default: from GITHUB_EVENT_PATH)")
+    diff.add_argument("--github-url", metavar="URL", help="with --publish github: the API URL, e.g. https://ghe.example.com/api/v3 (default: GITHUB_API_URL or https://api.github.com)")
+    diff.add_argument("--max-comments", type=_positive_int, metavar="N", help="at most N inline comments per run (default: max_comments from config, 25)")
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")

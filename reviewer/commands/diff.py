@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from reviewer.commands import publish_github
 from reviewer.commands.common import emit, exit_code, load_setup, root_relative_excludes
 from reviewer.engine.files import Excludes
 from reviewer.engine.pipeline import Target, analyze
@@ -16,6 +17,7 @@ from reviewer.types import Skipped
 def run(args: argparse.Namespace) -> int:
     setup = load_setup(args)
     root = repo_root(Path.cwd())
+    prepared = publish_github.prepare(args, root)
     base = resolve_base(root, args.base, args.head)
     changes = changed_files(root, base, args.head)
     excludes = Excludes(root_relative_excludes(setup.config, root))
@@ -39,5 +41,7 @@ def run(args: argparse.Namespace) -> int:
     result.skipped.extend(Skipped(path, "symbolic link (not followed)") for path in links)
     result.sort()
     result.findings = scope_findings(result.findings, reviewed, setup.config.filter_mode)
+    if args.format == "github-review-json" or prepared.context is not None:
+        return publish_github.finish(args, setup, result, root, reviewed, prepared)
     emit(args, setup, result, root)
     return exit_code(result, setup.config.fail_level)

@@ -1,0 +1,180 @@
+"""`arch-review diff --publish github` and `--format github-review-json`.
+
+Order matters: the findings are written locally first (the chosen --format, plus the
+JSON and SARIF files the Action exposes), then published. The exit code depends on
+--fail-level only: an API failure is logged and falls back to workflow annotations
+and the step summary, it never fails the job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from reviewer import __version__
+from reviewer.commands.common import Setup, emit, exit_code
+from reviewer.commands.errors import UsageError, warning
+from reviewer.diff import FileChange
+from reviewer.platforms import actions
+from reviewer.platforms.github_context import NoPullRequest, PullContext, load_context
+from reviewer.platforms.github_payload import review_payload
+from reviewer.publish.plan import plan_review
+from reviewer.publish.summary import render_summary
+from reviewer.report import ReportContext, render
+from reviewer.report.jsonio import dump
+from reviewer.types import RunResult, Severity
+
+RESULTS_DIR = "arch-review-results"
+
+
+@dataclass
+class Prepared:
+    context: PullContext | None
+    head_sha: str | None
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare(args: argparse.Namespace, root: Path) -> Prepared:
+    """Find the PR, and point --base/--head at its base and head commits (fetched if missing)."""
+    if getattr(args, "publish", None) != "github":
+        return Prepared(None, None)
+    try:
+        context = load_context(repo=args.repo, number=args.pr, github_url=args.github_url)
+    except NoPullRequest as exc:
+        log(f"arch-review: nothing to publish: {exc}")
+        return Prepared(None, None)
+    if context.head_sha is None:
+        from reviewer.platforms.github import GitHubPublisher
+
+        try:
+            base, head, head_repo = GitHubPublisher(context, log=log).pull_shas()
+        except Exception as exc:  # noqa: BLE001 - the message says what to fix
+            raise UsageError(f"cannot read {context.repo}#{context.number} from {context.api_url}: {exc}") from None
+        from dataclasses import replace
+
+        context = replace(context, base_sha=base, head_sha=head, head_repo=head_repo)
+    # Findings and lines come from the PR head (where the comments anchor), compared
+    # with its merge-base, never from the merge commit actions/checkout made.
+    ensure_commits(root, [sha for sha in (context.base_sha, context.head_sha) if sha])
+    if args.base is None:
+        args.base = context.base_sha
+    if args.head is None:
+        args.head = context.head_sha
+    return Prepared(context, context.head_sha)
+
+
+def ensure_commits(root: Path, shas: list[str]) -> None:
+    missing = [sha for sha in shas if not _has_commit(root, sha)]
+    if missing:
+        _git(root, "fetch", "--no-tags", "--quiet", "origin", *missing)
+    if _is_shallow(root):
+        # The merge-base of base and head may be below the shallow boundary.
+        if _git(root, "merge-base", *shas).returncode != 0:
+            _git(root, "fetch", "--no-tags", "--quiet", "--deepen=200", "origin", *shas)
+            if _git(root, "merge-base", *shas).returncode != 0:
+                _git(root, "fetch", "--no-tags", "--quiet", "--unshallow", "origin")
+
+
+def _has_commit(root: Path, sha: str) -> bool:
+    return _git(root, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0
+
+
+def _is_shallow(root: Path) -> bool:
+    done = _git(root, "rev-parse", "--is-shallow-repository")
+    return done.stdout.strip() == b"true"
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+
+
+def finish(
+    args: argparse.Namespace,
+    setup: Setup,
+    result: RunResult,
+    root: Path,
+    changes: Mapping[str, FileChange],
+    prepared: Prepared,
+) -> int:
+    rules = {rule.id: rule.meta for rule in setup.rules}
+    max_comments = getattr(args, "max_comments", None) or setup.config.max_comments
+    code = exit_code(result, setup.config.fail_level)
+    head_sha = prepared.head_sha or _rev_parse(root, args.head or "HEAD")
+    if args.format == "github-review-json":
+        plan = plan_review(result.findings, changes, rules, max_comments=max_comments)
+        _write(args, dump(review_payload(plan, head_sha)))
+    else:
+        emit(args, setup, result, root)
+    if prepared.context is None:
+        return code
+    files = _write_results(setup, result, root)
+    blocking = code != 0
+    from reviewer.platforms.github import GitHubPublisher, Outcome
+
+    outcome = Outcome()
+    try:
+        if not prepared.context.token:
+            log("arch-review: no GITHUB_TOKEN: findings go to the job log and the step summary only")
+            outcome.read_only = True
+        else:
+            publisher = GitHubPublisher(prepared.context, log=log)
+            outcome = publisher.publish(
+                result, changes, rules, max_comments=max_comments, head_sha=head_sha,
+                version=__version__, blocking=blocking,
+            )
+    except Exception as exc:  # noqa: BLE001 - publishing never fails the job
+        log(f"arch-review: publishing to GitHub failed ({type(exc).__name__}: {exc}); "
+            "the findings are in the step summary, the JSON/SARIF files and this log")
+        outcome.failures.append(str(exc))
+    plan = outcome.plan or plan_review(result.findings, changes, rules, max_comments=max_comments)
+    if outcome.fell_back:
+        actions.annotate(result.findings, sys.stdout)
+    actions.append_step_summary(render_summary(result, plan, head_sha=head_sha, version=__version__,
+                                               resolved=outcome.resolved, marker=False))
+    threshold = setup.config.fail_level
+    actions.write_outputs({
+        "findings": str(len(result.findings)),
+        "blocking": str(sum(1 for f in result.findings
+                            if threshold != "none" and f.severity.rank >= Severity(threshold).rank)),
+        "sarif-file": str(files["sarif"]),
+    })
+    return code
+
+
+def _write_results(setup: Setup, result: RunResult, root: Path) -> dict[str, Path]:
+    """The JSON and SARIF files an Action run always leaves behind (for upload-sarif)."""
+    directory = root / RESULTS_DIR
+    ctx = ReportContext(root=root, rules={r.id: r.meta for r in setup.rules}, version=__version__)
+    paths = {"json": directory / "arch-review.json", "sarif": directory / "arch-review.sarif"}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for fmt, path in paths.items():
+            path.write_text(render(fmt, result, ctx), encoding="utf-8")
+    except OSError as exc:
+        warning(f"cannot write {directory}: {exc.strerror or exc}")
+    return {name: path.relative_to(root) for name, path in paths.items()}
+
+
+def _write(args: argparse.Namespace, document: str) -> None:
+    if args.output:
+        output = Path(args.output)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(document, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(document)
+        sys.stdout.flush()
+
+
+def _rev_parse(root: Path, rev: str) -> str:
+    done = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    return done.stdout.decode().strip() or rev

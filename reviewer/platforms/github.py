@@ -1,0 +1,308 @@
+"""Publishing a review to a GitHub pull request with PyGithub, idempotently.
+
+One run makes at most one review (event COMMENT) holding only new inline questions;
+a finding whose fingerprint marker is already in a review comment is not asked again;
+a finding that disappeared gets a "resolved in <sha>" reply on its old thread; one
+summary issue comment (found by its hidden marker) is created once and edited in
+place; a check run carries annotations in batches of 50.
+
+Nothing here decides the exit code, and no API failure escapes: every step reports
+what went wrong in one log line and the caller falls back to annotations.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from reviewer.diff import FileChange
+from reviewer.platforms.github_context import PullContext
+from reviewer.platforms.github_payload import annotation_batches, review_payload
+from reviewer.publish import markers
+from reviewer.publish.plan import ReviewPlan, plan_review
+from reviewer.publish.summary import render_summary
+from reviewer.types import RuleMeta, RunResult
+
+CHECK_NAME = "arch-review"
+DEFAULT_MAX_WAIT = 900.0
+ATTEMPTS = 4
+PERMISSION_HINT = (
+    "grant `pull-requests: write` (and `checks: write` for the check run) in the workflow's "
+    "`permissions:` block; a pull request from a fork never gets a write token under "
+    "`pull_request`: use the two-workflow recipe in docs/github.md#fork-pull-requests"
+)
+
+
+class ReadOnly(Exception):
+    """The token may read but not write (a fork PR, or permissions not granted)."""
+
+
+@dataclass
+class Outcome:
+    plan: ReviewPlan | None = None
+    posted: int = 0
+    resolved: list[str] = field(default_factory=list)
+    summary_url: str | None = None
+    check_run: bool = False
+    read_only: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def fell_back(self) -> bool:
+        return self.read_only or bool(self.failures)
+
+
+class Gate:
+    """Retries one API call: rate limits waited out (Retry-After), 5xx with backoff.
+
+    A write that failed with a 5xx may still have happened: ``recheck`` re-reads what
+    exists and returns the result when the write is already there, so it is not repeated.
+    """
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] = print,
+                 max_wait: float | None = None):
+        self.sleep = sleep
+        self.log = log
+        self.max_wait = max_wait if max_wait is not None else float(
+            os.environ.get("ARCH_REVIEW_GITHUB_MAX_WAIT", DEFAULT_MAX_WAIT)
+        )
+
+    def call(self, what: str, action: Callable[[], Any], recheck: Callable[[], Any] | None = None) -> Any:
+        from github import GithubException
+        from requests.exceptions import ConnectionError as ConnectError, Timeout
+
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return action()
+            except GithubException as exc:
+                wait = self._rate_limit_wait(exc)
+                if wait is not None and attempt < ATTEMPTS:
+                    self.log(f"arch-review: GitHub rate limit on {what}: waiting {wait:.0f}s")
+                    self.sleep(wait)
+                    continue
+                if exc.status in (401, 403, 404) and wait is None:
+                    raise
+                if exc.status < 500 or attempt == ATTEMPTS:
+                    raise
+                self.log(f"arch-review: GitHub answered {exc.status} to {what}: retrying")
+            except (ConnectError, Timeout):
+                if attempt == ATTEMPTS:
+                    raise
+                self.log(f"arch-review: no answer from GitHub to {what}: retrying")
+            self.sleep(min(2.0 ** attempt, self.max_wait))
+            if recheck is not None:
+                done = recheck()
+                if done is not None:
+                    return done
+        raise AssertionError("unreachable")
+
+    def _rate_limit_wait(self, exc) -> float | None:
+        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        message = str(getattr(exc, "data", "") or "").lower()
+        if exc.status not in (403, 429):
+            return None
+        if "retry-after" in headers:
+            try:
+                return min(max(float(headers["retry-after"]), 0.0), self.max_wait)
+            except ValueError:
+                return min(60.0, self.max_wait)
+        if headers.get("x-ratelimit-remaining") == "0":
+            reset = float(headers.get("x-ratelimit-reset", time.time() + 60))
+            return min(max(reset - time.time(), 1.0), self.max_wait)
+        if "rate limit" in message:
+            return min(60.0, self.max_wait)
+        return None
+
+
+class GitHubPublisher:
+    def __init__(self, context: PullContext, *, gate: Gate | None = None, log: Callable[[str], None] = print):
+        from github import Auth, Github
+
+        self.context = context
+        self.log = log
+        self.gate = gate or Gate(log=log)
+        auth = Auth.Token(context.token) if context.token else None
+        self.github = Github(
+            auth=auth, base_url=context.api_url, retry=None, timeout=30, per_page=100,
+            seconds_between_requests=None, seconds_between_writes=None, lazy=True,
+        )
+        self.repo = self.github.get_repo(context.repo, lazy=True)
+        self.pull = self.repo.get_pull(context.number)
+        self.issue = self.repo.get_issue(context.number)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def pull_shas(self) -> tuple[str, str, str | None]:
+        """(base sha, head sha, head repo) of the PR, for runs outside Actions."""
+        def read():
+            from github import Github
+
+            pull = self.github.get_repo(self.context.repo, lazy=True).get_pull(self.context.number)
+            head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
+            return pull.base.sha, pull.head.sha, head_repo
+
+        return self.gate.call("reading the pull request", read)
+
+    def pull_files(self) -> list[tuple[str, str, str | None]]:
+        """(path, status, patch or None) of every file of the PR, all pages."""
+        return self.gate.call(
+            "listing the pull request's files",
+            lambda: [(f.filename, f.status, f.patch) for f in self.pull.get_files()],
+        )
+
+    def review_comments(self) -> list:
+        return self.gate.call("reading review comments", lambda: list(self.pull.get_review_comments()))
+
+    def summary_comment(self):
+        comments = self.gate.call("reading issue comments", lambda: list(self.issue.get_comments()))
+        return next((c for c in comments if markers.is_summary(c.body)), None)
+
+    # -- publishing ----------------------------------------------------------------------
+
+    def publish(
+        self,
+        result: RunResult,
+        changes: Mapping[str, FileChange],
+        rules: Mapping[str, RuleMeta],
+        *,
+        max_comments: int,
+        head_sha: str,
+        version: str,
+        blocking: bool,
+        commentable: Mapping[str, bool] | None = None,
+        notes: Sequence[str] = (),
+    ) -> Outcome:
+        from github import GithubException
+
+        outcome = Outcome()
+        try:
+            existing = self.review_comments()
+        except GithubException as exc:
+            existing = []
+            self._failed(outcome, "reading review comments", exc)
+        posted = {}
+        resolved_before = set()
+        for comment in existing:
+            fingerprint = markers.fingerprint_in(comment.body)
+            # Replies carry a resolved marker, never a fingerprint marker; reading
+            # in_reply_to_id would cost PyGithub one extra request per comment.
+            if fingerprint:
+                posted.setdefault(fingerprint, comment)
+            gone = markers.resolved_in(comment.body)
+            if gone:
+                resolved_before.add(gone)
+        plan = plan_review(result.findings, changes, rules, max_comments=max_comments,
+                           posted=posted, commentable=commentable)
+        outcome.plan = plan
+        self._post_review(plan, head_sha, outcome)
+        current = {finding.fingerprint for finding in result.findings}
+        for fingerprint, comment in sorted(posted.items()):
+            if fingerprint in current or fingerprint in resolved_before or outcome.read_only:
+                continue
+            body = f"Resolved in {head_sha}: this question no longer applies.\n\n{markers.resolved_marker(fingerprint)}"
+            try:
+                self.gate.call("replying to a resolved thread",
+                               lambda: self.pull.create_review_comment_reply(comment.id, body))
+                outcome.resolved.append(fingerprint)
+            except GithubException as exc:
+                self._failed(outcome, "replying to a resolved thread", exc)
+        summary = render_summary(result, plan, head_sha=head_sha, version=version,
+                                 resolved=outcome.resolved, notes=notes)
+        if not outcome.read_only:
+            self._upsert_summary(summary, outcome)
+        if not outcome.read_only:
+            self._check_run(result, head_sha, blocking, outcome)
+        return outcome
+
+    def _post_review(self, plan: ReviewPlan, head_sha: str, outcome: Outcome) -> None:
+        from github import GithubException
+
+        if not plan.inline:
+            return
+        payload = review_payload(plan, head_sha)
+        wanted = {comment.finding.fingerprint for comment in plan.inline}
+
+        def create():
+            commit = self.repo.get_commit(head_sha)
+            return self.pull.create_review(commit=commit, body=payload["body"], event="COMMENT",
+                                           comments=payload["comments"])
+
+        def already_there():
+            try:
+                seen = {markers.fingerprint_in(c.body) for c in self.review_comments()}
+            except GithubException:
+                return None
+            return True if wanted <= seen else None
+
+        try:
+            self.gate.call("creating the review", create, recheck=already_there)
+            outcome.posted = len(plan.inline)
+        except GithubException as exc:
+            if exc.status == 422:
+                self.log(f"arch-review: GitHub rejected the review (422: {_message(exc)}); "
+                         "its questions are listed in the summary instead")
+                plan.off_diff.extend(comment.finding for comment in plan.inline)
+                plan.inline.clear()
+                return
+            self._failed(outcome, "creating the review", exc)
+
+    def _upsert_summary(self, body: str, outcome: Outcome) -> None:
+        from github import GithubException
+
+        try:
+            existing = self.summary_comment()
+            if existing is None:
+                comment = self.gate.call("creating the summary comment", lambda: self.issue.create_comment(body),
+                                         recheck=self.summary_comment)
+                outcome.summary_url = getattr(comment, "html_url", None)
+            else:
+                if existing.body != body:
+                    self.gate.call("updating the summary comment", lambda: existing.edit(body))
+                outcome.summary_url = existing.html_url
+        except GithubException as exc:
+            self._failed(outcome, "writing the summary comment", exc)
+
+    def _check_run(self, result: RunResult, head_sha: str, blocking: bool, outcome: Outcome) -> None:
+        from github import GithubException
+
+        batches = annotation_batches(result.findings)
+        title = f"{len(result.findings)} question(s) from arch-review"
+        conclusion = "failure" if blocking else ("neutral" if result.findings else "success")
+        output = {"title": title, "summary": title, "annotations": batches[0]}
+        try:
+            run = self.gate.call("creating the check run", lambda: self.repo.create_check_run(
+                name=CHECK_NAME, head_sha=head_sha, status="completed", conclusion=conclusion, output=output))
+            for batch in batches[1:]:
+                self.gate.call("adding check run annotations", lambda b=batch: run.edit(
+                    output={"title": title, "summary": title, "annotations": b}))
+            outcome.check_run = True
+        except GithubException as exc:
+            if exc.status in (403, 404):
+                # checks: write is optional; the review and summary carry the findings.
+                self.log("arch-review: no check run: the token lacks `checks: write` (optional)")
+                return
+            self._failed(outcome, "creating the check run", exc)
+
+    def _failed(self, outcome: Outcome, what: str, exc) -> None:
+        if exc.status in (401, 403, 404) and not outcome.read_only:
+            outcome.read_only = True
+            self.log(f"arch-review: the token cannot write to {self.context.repo}#{self.context.number} "
+                     f"(HTTP {exc.status} on {what}): {PERMISSION_HINT}")
+            return
+        if exc.status not in (401, 403, 404):
+            outcome.failures.append(f"{what}: HTTP {exc.status} {_message(exc)}")
+            self.log(f"arch-review: GitHub failed while {what} (HTTP {exc.status}: {_message(exc)}); "
+                     "the findings are in the step summary, the JSON/SARIF files and this log")
+
+
+def _message(exc) -> str:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        text = str(data.get("message", ""))
+        errors = data.get("errors")
+        if errors:
+            text += f" {errors}"
+        return text.strip()[:300]
+    return str(data or "")[:300]
