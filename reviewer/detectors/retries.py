@@ -273,7 +273,7 @@ class UnboundedRetry(RetryLoopTracker):
 
     def _policy(self, node: cst.Call) -> str | None:
         qualified = self.scan.names.qualify(node.func)
-        return qualified if qualified in _STOP_KEYWORDS else None
+        return qualified if qualified in _STOP_KEYWORDS and constructs(node, qualified) else None
 
     def _decorator_fields(self, node: cst.FunctionDef) -> dict[str, str]:
         return {"call": f"{node.name.value}()", "host": _SOME_SERVICE}
@@ -295,6 +295,17 @@ _STOP_KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 _RETRYING_OBJECTS = frozenset({"tenacity.Retrying", "tenacity.AsyncRetrying", "tenacity.asyncio.AsyncRetrying",
                                "retrying.Retrying"})
+
+
+def constructs(call: cst.Call, qualified: str) -> bool:
+    """``Retrying(...)`` itself, not ``retryer(...)`` on an object it made.
+
+    The resolver names both after the constructor; only the first is written
+    with the constructor's own name.
+    """
+    func = call.func
+    written = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    return written == qualified.rsplit(".", 1)[-1]
 
 
 def _unbounded(node: cst.Call, policy: str) -> bool:
@@ -344,7 +355,7 @@ class UnsafeRetryPolicy(Detector):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
-        if qualified is None:
+        if qualified is None or not constructs(node, qualified):
             return
         if qualified in _WAIT_KEYWORDS:
             if not _unbounded(node, qualified) and all(passes(node, k) is False for k in _WAIT_KEYWORDS[qualified]):

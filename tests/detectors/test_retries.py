@@ -134,3 +134,13 @@ def test_urllib3_retry_positional_layouts_are_unknown():
         Retry(False)
         """
     assert [f.line for f in findings(code, "RTY003")] == [4]
+
+
+def test_calling_a_retrying_object_is_not_another_policy():
+    code = """
+        from tenacity import Retrying, stop_after_delay, wait_fixed
+        retryer = Retrying(wait=wait_fixed(1), stop=stop_after_delay(60))
+        retryer(poll, job)
+        """
+    assert findings(code, "RTY002") == []
+    assert findings(code, "RTY003") == []
