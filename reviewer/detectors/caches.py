@@ -24,13 +24,24 @@ from reviewer.ruleset.detector import Detector, register
 _UNBOUNDED_CACHES = frozenset({"functools.cache"})
 _SIZED_CACHES = frozenset({"functools.lru_cache"})
 _FEW_VALUED_TYPES = frozenset({"builtins.bool", "typing.Literal", "typing_extensions.Literal"})
+# Parameter names that carry request or data values: one cache entry per user, prompt, document.
+_DATA_WORDS = frozenset({
+    "text", "texts", "input", "inputs", "prompt", "prompts", "query", "queries", "question", "questions",
+    "sentence", "sentences", "doc", "docs", "document", "documents", "passage", "passages", "chunk",
+    "content", "contents", "conversation", "utterance", "image", "images", "img", "audio", "url", "urls",
+    "uri", "user", "users", "customer", "session", "request", "req", "payload", "body", "embedding",
+    "html", "snippet", "completion", "instruction", "caption", "review", "tweet", "comment", "email",
+    "transcript", "title", "description", "sku", "product", "order", "account",
+})
+_ID_OWNERS = frozenset({"user", "customer", "session", "request", "doc", "document", "item", "product",
+                        "query", "conversation", "chat", "order", "account", "client", "device_token"})
 _ENUM_BASES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
 
 
 @register
 class UnboundedMemoization(Detector):
-    """``functools.cache`` / ``lru_cache(maxsize=None)`` on a function whose arguments can take
-    open-ended values, or on an instance method (every ``self`` is kept)."""
+    """``functools.cache`` / ``lru_cache(maxsize=None)`` keyed on request or data values
+    (a ``text``, ``prompt``, ``user_id`` parameter); on a method every ``self`` is kept too."""
 
     name = "unbounded-memoization"
     tokens = ("cache",)
@@ -46,18 +57,18 @@ class UnboundedMemoization(Detector):
             return
         context = self.scan.context
         in_class = bool(context.frames) and context.frames[-1].kind == "class"
+        if context.function is not None and not in_class:
+            return  # a cache made per call of the enclosing function dies with it
         instance_method = in_class and not _is_static_or_class(node)
         params = _parameters(node, skip_first=in_class and not _is_static(node))
-        open_ended = [p for p in params if not self._few_valued(p)]
+        open_ended = [p for p in params if not self._few_valued(p) and _carries_data(p.name.value)]
+        if not open_ended:
+            return
         if instance_method:
             owner = context.frames[-1].name
-            keys = f"`{owner}` instance it is called on"
-            if open_ended:
-                keys += " and every distinct " + _joined(open_ended)
-        elif open_ended:
-            keys = "distinct " + _joined(open_ended)
+            keys = f"`{owner}` instance it is called on and every distinct " + _joined(open_ended)
         else:
-            return
+            keys = "distinct " + _joined(open_ended)
         symbol = f"{context.symbol}.{node.name.value}" if context.symbol else node.name.value
         self.report(decorator, end=node.name, symbol=symbol, function=node.name.value,
                     decorator=short(self.scan.code(decorator.decorator)), keys=keys)
@@ -80,6 +91,16 @@ class UnboundedMemoization(Detector):
             return True
         qualified = self.scan.names.qualify(annotation) if isinstance(annotation, (cst.Name, cst.Attribute)) else None
         return qualified in _FEW_VALUED_TYPES
+
+
+def _carries_data(name: str) -> bool:
+    """``text``, ``user_prompt``, ``query_text``, ``user_id``: named after request or data values."""
+    parts = [p for p in name.lower().strip("_").split("_") if p]
+    if not parts:
+        return False
+    if parts[-1] in _DATA_WORDS:
+        return True
+    return len(parts) >= 2 and parts[-1] in ("id", "ids", "str", "text", "key") and parts[-2] in _ID_OWNERS | _DATA_WORDS
 
 
 def _parameters(node: cst.FunctionDef, skip_first: bool) -> list[cst.Param]:
@@ -159,7 +180,18 @@ class _Put:
     function: int | None
     function_name: str
     functions: tuple[int, ...]  # enclosing function node ids, innermost first
-    in_while: bool
+    loop: cst.For | cst.While | None  # the innermost loop around it in the same function
+    receiver: str
+
+
+# Queues that carry results, acknowledgements or control messages back: one item per request
+# or per worker, drained by whoever is waiting for it.
+_CONTROL_QUEUE_NAMES = re.compile(
+    r"(result|done|finish|complet|error|exception|exc\b|stop|shutdown|cancel|abort|ack|reply|response|"
+    r"ready|idle|free|watch|control|command|signal|status|return|notif|wake|exit|close|kill|death|"
+    r"heartbeat|ping|health|barrier|lock|token_queue|tokens_queue|stream)",
+    re.IGNORECASE,
+)
 
 
 @register
@@ -187,13 +219,14 @@ class UnboundedQueue(Detector):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("put", "put_nowait"):
-            self._record_put(func.value)
+            if not _is_sentinel_put(node):
+                self._record_put(func.value)
             return
         qualified = self.scan.names.qualify(func)
         if qualified in _ALWAYS_UNBOUNDED or (qualified in _QUEUE_CONSTRUCTORS and _no_maxsize(node)):
             target = self.targets.get(id(node))
             scope = self._scope_of(target) if target is not None else None
-            if scope is not None:
+            if scope is not None and not _CONTROL_QUEUE_NAMES.search(scope.name):
                 context = self.scan.context
                 function = context.function
                 self.made.append(_QueueMade(node, scope, self.scan.code(target), id(function.node) if function else None,
@@ -227,14 +260,15 @@ class UnboundedQueue(Detector):
             scopes.append(_Scope("global", None, receiver.value))
         if not scopes:
             return
-        in_while = False
+        loop = None
         for frame in reversed(context.frames):
             if frame.kind in ("function", "lambda"):
                 break
-            if frame.kind == "loop" and isinstance(frame.node, cst.While):
-                in_while = True
+            if frame.kind == "loop":
+                loop = frame.node
+                break
         self.puts.append(_Put(tuple(scopes), id(function.node) if function else None,
-                              context.function_name, functions, in_while))
+                              context.function_name, functions, loop, self.scan.code(receiver)))
 
     def finish(self) -> None:
         for queue in self.made:
@@ -247,10 +281,38 @@ class UnboundedQueue(Detector):
     def _feeds(put: _Put, queue: _QueueMade) -> bool:
         if queue.scope not in put.scopes:
             return False
-        # Filled and drained by the function that made it, a queue is a work list; a
-        # producer elsewhere (another method, a thread target, a callback) or a `while`
-        # loop keeps feeding it.
-        return put.function != queue.creator or put.in_while
+        if queue.scope.kind != "local":
+            # Long-lived (an attribute or a global): any function but the constructor feeds it.
+            return put.function != queue.creator
+        if put.function != queue.creator:
+            # A thread target or callback defined inside: a producer only if it loops;
+            # a single put is a worker handing back its one result.
+            return put.loop is not None
+        # In the function that made it: a `while` loop that feeds but never drains it. A loop
+        # that also takes from the queue is a worklist (BFS), filled and emptied in one place.
+        return isinstance(put.loop, cst.While) and not _takes_from(put.loop, put.receiver)
+
+
+def _is_sentinel_put(call: cst.Call) -> bool:
+    """``q.put(None)``, ``q.put(STOP)``, ``q.put()``: a wake-up or stop signal, not data."""
+    if not call.args:
+        return True
+    value = call.args[0].value
+    if not is_unknown(literal_value(value)):
+        return True
+    return isinstance(value, cst.Name) and value.value.lstrip("_").isupper()
+
+
+def _takes_from(loop: cst.CSTNode, receiver: str) -> bool:
+    stack: list[cst.CSTNode] = [loop]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                node.func.attr.value in ("get", "get_nowait", "popleft", "pop") and \
+                cst.Module([]).code_for_node(node.func.value) == receiver:
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _no_maxsize(call: cst.Call) -> bool:
@@ -298,7 +360,15 @@ _TASK_GROUPS = frozenset({"asyncio.TaskGroup", "anyio.create_task_group"})
 # Iterables that are small by design: a pool of workers, devices, or data already chunked.
 _BOUNDED_ITERABLES = re.compile(
     r"(worker|thread|proc|gpu|device|rank|node|replica|chunk|batch|partition|shard|split|part|slot|host|"
-    r"server|endpoint|region|provider|model)",
+    r"server|endpoint|region|provider|model|raylet|agent|sub_?question|tool|plugin|service|future|task|"
+    r"state|session|connection)",
+    re.IGNORECASE,
+)
+# Iterables named after data: their length is the size of a dataset, a crawl or a user's input.
+_DATA_ITERABLES = re.compile(
+    r"(text|doc|prompt|question|quer|url|uri|path|file|blob|key|record|row|item|sample|example|image|"
+    r"img|input|payload|message|page|object|entr|\bids\b|_ids\b|pieces|location|sentence|walk|glob|"
+    r"listdir|iterdir|scandir|payload|audio|video|user|customer|order|event|span|trace)",
     re.IGNORECASE,
 )
 _CONCURRENCY_LIMITS = re.compile(r"(Semaphore|CapacityLimiter|Limiter|limit_per_host|max_concurrency|concurrency_limit)")
@@ -331,6 +401,8 @@ class UnboundedFanout(BindingDetector):
     def visit_For(self, node: cst.For) -> None:
         self.loop_targets.append(set(bound_names(node.target)))
         if not self._open_ended(node.iter):
+            return
+        if _windowed(node.body):
             return
         for call in _kept_calls(node.body, "submit"):
             if self.scan.names.qualify(call.func.value) in _EXECUTORS:  # type: ignore[attr-defined]
@@ -386,7 +458,7 @@ class UnboundedFanout(BindingDetector):
         if is_literal_collection(iterable):
             return False
         text = self.scan.code(iterable)
-        if _BOUNDED_ITERABLES.search(text):
+        if _BOUNDED_ITERABLES.search(text) or not _DATA_ITERABLES.search(text):
             return False
         if isinstance(iterable, cst.Call) and self.scan.names.qualify(iterable.func) in ("builtins.range", "builtins.enumerate", "builtins.zip"):
             inner = [a.value for a in iterable.args]
@@ -432,6 +504,20 @@ def _kept_calls(body: cst.CSTNode, method: str) -> list[cst.Call]:
     return [c for c in calls if id(c) in kept_ids or bound.get(id(c)) in kept_names]
 
 
+def _windowed(body: cst.CSTNode) -> bool:
+    """The loop waits for some futures before submitting more (a bounded window)."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name in ("wait", "as_completed", "result"):
+                return True
+        stack.extend(node.children)
+    return False
+
+
 def _spawned_calls(body: cst.CSTNode) -> list[cst.Call]:
     """``tg.create_task(...)`` / ``tg.start_soon(...)`` calls in a loop body."""
     found: list[cst.Call] = []
@@ -454,6 +540,8 @@ _EMPTY_CONTAINERS = frozenset({
     "collections.Counter", "collections.deque",
 })
 _GROWING_METHODS = frozenset({"append", "add", "setdefault", "extend", "appendleft", "insert"})
+# Functions that run once per process (building the app, the UI, the workers), not per request.
+_SETUP_FUNCTIONS = re.compile(r"^_*(create|build|init|setup|set_up|register|start|main|lifespan|configure|install|load)")
 _REGISTRAR_PARAMS = re.compile(r"^(func|fn|f|cls|klass|kls|handler|callback|hook|wrapped|decorated|method|plugin)$")
 
 
@@ -503,7 +591,7 @@ class GrowingModuleCache(Detector):
             return
         if not self._is_module_binding(name):
             return
-        if _is_registrar(function.node, key, value):
+        if _is_registrar(function.node, key, value) or _SETUP_FUNCTIONS.match(function.node.name.value):
             return
         self.reported.add(name)
         self.report(node, name=name, key=short(self.scan.code(key), 40))
@@ -548,7 +636,7 @@ def _is_empty_container(scan, value: cst.BaseExpression) -> bool:
 def _evicts(code: str, name: str) -> bool:
     escaped = re.escape(name)
     return bool(
-        re.search(rf"\b{escaped}\.(pop|popitem|clear|remove|discard|popleft|__delitem__)\(", code)
+        re.search(rf"\b{escaped}\.(pop|popitem|clear|remove|discard|popleft|__delitem__)\b", code)
         or re.search(rf"\bdel\s+{escaped}\[", code)
         or re.search(rf"\blen\(\s*{escaped}\s*\)", code)
         or re.search(rf"\bglobal\s+([\w\s,]*\b)?{escaped}\b", code)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from reviewer.detectors.scale_signals import (
+    DATA_FILE_WORDS,
     SMALL_FILE_WORDS,
     BindingDetector,
     argument,
@@ -242,13 +243,16 @@ class LinesReadWhole(BindingDetector):
         self.assigned: dict[int | None, dict[str, int]] = {}
         self.assign_targets: dict[int, cst.Name] = {}
         self.not_variables: set[int] = set()  # attribute and keyword names
+        self.written: dict[int | None, set[str]] = {}
 
     def visit_For(self, node: cst.For) -> None:
         self.loop_iterables.add(id(node.iter))
         self._count_binding(node.target)
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.loop_iterables.add(id(node.iter))
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        # A generator consumes lazily; a list/set/dict comprehension keeps every result
+        # anyway, so reading the lines first costs little more.
+        self.loop_iterables.add(id(node.for_in.iter))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         super().visit_Assign(node)
@@ -275,6 +279,7 @@ class LinesReadWhole(BindingDetector):
         self.name_uses.setdefault(self.bindings.scope_key(), {}).setdefault(node.value, []).append(id(node))
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._record_write(node)
         file = self._file_read_as_lines(node)
         if file is None:
             return
@@ -286,6 +291,16 @@ class LinesReadWhole(BindingDetector):
             context = self.scan.context
             pending = self.pending.setdefault(self.bindings.scope_key(), [])
             pending.append(_LinesList(node, target.value, target, file, context.symbol, context.function_name))
+
+    def _record_write(self, node: cst.Call) -> None:
+        """Files opened for writing in this function: reading one whole before rewriting
+        it in place is the only way, not a choice."""
+        if self.scan.names.qualify(node.func) not in _FILE_OPENERS:
+            return
+        mode = literal_text(argument(node, "mode", 1))
+        path = argument(node, "file", 0)
+        if mode and any(c in mode for c in "wa+") and path is not None:
+            self.written.setdefault(self.bindings.scope_key(), set()).add(f"`{short(self.scan.code(path))}`")
 
     def _file_read_as_lines(self, node: cst.Call) -> str | None:
         """The file a ``readlines``-like call reads, as written; None if it is not one."""
@@ -318,6 +333,7 @@ class LinesReadWhole(BindingDetector):
         return self._named_file(path)
 
     def _named_file(self, path: cst.BaseExpression | None) -> str | None:
+        """The path as written, if the code says it holds growing data and is not a small file."""
         if path is None:
             return None
         resolved = self.bindings.resolve(path)
@@ -326,6 +342,9 @@ class LinesReadWhole(BindingDetector):
         text = self.scan.code(path)
         shown = self.scan.code(resolved) if resolved is not None else text
         if SMALL_FILE_WORDS.search(text) or SMALL_FILE_WORDS.search(shown):
+            return None
+        function = self.scan.context.function_name
+        if not any(DATA_FILE_WORDS.search(t) for t in (text, shown, function)):
             return None
         return f"`{short(text)}`"
 
@@ -339,8 +358,9 @@ class LinesReadWhole(BindingDetector):
     def _settle(self, key: int | None) -> None:
         uses = self.name_uses.pop(key, {})
         assigned = self.assigned.pop(key, {})
+        written = self.written.pop(key, set())
         for lines in self.pending.pop(key, []):
-            if assigned.get(lines.name, 0) != 1:
+            if assigned.get(lines.name, 0) != 1 or lines.file in written:
                 continue
             loads = [use for use in uses.get(lines.name, []) if use != id(lines.target)]
             if loads and all(use in self.loop_iterables for use in loads):
@@ -383,6 +403,15 @@ _SQL_SELECTS = ("sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.sql.ex
                 "sqlalchemy.future.select", "sqlmodel.select")
 
 
+# Tables that hold configuration rather than data: a handful of rows however the business grows.
+_REFERENCE_TABLES = re.compile(
+    r"(pool|config|setting|automation|role|permission|connection|variable|plugin|tenant|workspace|"
+    r"organi[sz]ation|team|schema|version|flag|option|preference|template|alembic|migration|"
+    r"sqlite_|information_schema|pg_)",
+    re.IGNORECASE,
+)
+
+
 def _root_and_rest(qualified: str | None, roots: tuple[str, ...]) -> tuple[str, list[str]] | None:
     if qualified is None:
         return None
@@ -415,7 +444,7 @@ class DbFetchAll(BindingDetector):
         if method not in ("fetchall", "all") or node.args:
             return
         table = self._whole_table_read(func.value, method)
-        if table is not None:
+        if table is not None and not _REFERENCE_TABLES.search(table[0]):
             self.report(node, table=table[0], query=table[1])
 
     def _whole_table_read(self, receiver: cst.BaseExpression, method: str) -> tuple[str, str] | None:
@@ -502,6 +531,8 @@ _SPARK_ROOTS = (
     "pyspark.SparkContext", "pyspark.context.SparkContext", "pyspark.RDD", "pyspark.rdd.RDD",
     "pyspark.pandas",
 )
+_AMBIENT_SPARK_NAMES = frozenset({"spark", "spark_session", "sparkSession"})
+_DATAFRAME_TYPES = frozenset({"pyspark.sql.DataFrame", "pyspark.sql.dataframe.DataFrame"})
 _DASK_ROOTS = ("dask.dataframe", "dask.bag", "dask.array", "dask_cudf", "dask_expr")
 _RAY_DATA_ROOTS = ("ray.data",)
 # Where a distributed collection starts: reading storage, a table or a query.
@@ -573,7 +604,7 @@ class CollectToDriver(BindingDetector):
         if method == "to_pandas" and any(arg.keyword and arg.keyword.value == "limit" for arg in node.args):
             return
         receiver = func.value
-        qualified = qualify_through_subscripts(self.scan, receiver)
+        qualified = qualify_through_subscripts(self.scan, receiver) or self._ambient_spark(receiver)
         if qualified is None:
             return
         found = _engine_of(qualified)
@@ -581,13 +612,25 @@ class CollectToDriver(BindingDetector):
             return
         engine, root = found
         segments = chain_segments(qualified, root)
-        if not any(s in _DISTRIBUTED_SOURCES for s in segments) or any(s in _REDUCERS for s in segments):
+        # A typed DataFrame parameter counts as a source: nothing says it was made small.
+        from_storage = any(s in _DISTRIBUTED_SOURCES for s in segments) or root in _DATAFRAME_TYPES
+        if not from_storage or any(s in _REDUCERS for s in segments):
             return
         chain = self.bindings.full_chain(receiver)
         if self._reduced(chain):
             return
         self.report(node, collection=short(self.scan.code(receiver)), method=method,
                     engine={"spark": "Spark", "dask": "Dask", "ray": "Ray"}[engine])
+
+    def _ambient_spark(self, receiver: cst.BaseExpression) -> str | None:
+        """Notebooks and ``pyspark`` shells get ``spark`` without an import; a chain that starts
+        from an unbound (or untyped) ``spark`` is a SparkSession's."""
+        chain, root = self.bindings.origin(receiver)
+        if not (isinstance(root, cst.Name) and root.value in _AMBIENT_SPARK_NAMES):
+            return None
+        if self.scan.names.lookup(root.value) is not None:
+            return None
+        return ".".join(["pyspark.sql.SparkSession", *(method for method, _ in reversed(chain))])
 
     def _reduced(self, chain: list[tuple[str, cst.Call | None]]) -> bool:
         for method, call in chain:
@@ -638,14 +681,14 @@ class StreamMaterialized(BindingDetector):
     name = "stream-materialized"
     tokens = ("paginate", "objects", "list_blobs", "list_blob_names", "walk_blobs", "list_models",
               "list_datasets", "list_spaces", "list_repo", "streaming")
-    fields = frozenset({"stream"})
+    fields = frozenset({"stream", "how"})
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.scan.names.qualify(node.func) not in _MATERIALIZERS or len(node.args) != 1 or node.args[0].star:
             return
         stream = node.args[0].value
         if self._is_stream(stream):
-            self.report(node, stream=short(self.scan.code(stream)))
+            self.report(node, stream=short(self.scan.code(stream)), how=f"`{self.scan.code(node.func)}(...)`")
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
         self._comprehension(node)
@@ -658,7 +701,7 @@ class StreamMaterialized(BindingDetector):
 
     def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.DictComp) -> None:
         if node.for_in.inner_for_in is None and self._is_stream(node.for_in.iter):
-            self.report(node, stream=short(self.scan.code(node.for_in.iter)))
+            self.report(node, stream=short(self.scan.code(node.for_in.iter)), how="a comprehension")
 
     def visit_For(self, node: cst.For) -> None:
         if not self._is_stream(node.iter):
@@ -666,7 +709,7 @@ class StreamMaterialized(BindingDetector):
         loop_targets = set(bound_names(node.target))
         for grown in _grown_lists(node.body):
             if grown not in loop_targets:
-                self.report(node, stream=short(self.scan.code(node.iter)))
+                self.report(node, stream=short(self.scan.code(node.iter)), how=f"a loop that grows `{grown}`")
                 return
 
     def _is_stream(self, expr: cst.BaseExpression) -> bool:
@@ -786,9 +829,14 @@ class DownloadBuffered(BindingDetector):
         return None
 
     def _url(self, url: cst.BaseExpression | None, instead: str) -> tuple[str, str] | None:
+        """The URL as written, unless it is one fixed address (a known, fixed-size file) or
+        names a small document."""
         if url is None:
             return None
-        text = self.bindings.string(url)
-        if text is not None and _SMALL_DOCUMENTS.search(text):
+        resolved = self.bindings.resolve(url)
+        if resolved is not None and not isinstance(resolved, cst.FormattedString) and literal_text(resolved) is not None:
+            return None
+        text = self.bindings.string(url) or self.scan.code(url)
+        if _SMALL_DOCUMENTS.search(text) or SMALL_FILE_WORDS.search(self.scan.context.function_name):
             return None
         return f"`{short(self.scan.code(url))}`", instead

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
 # Path words that mark a file as small and fixed: a lookup, not data that grows.
 SMALL_FILE_WORDS = re.compile(
     r"(config|conf|settings|param|label|vocab|lookup|mapping|meta|schema|sample|example|"
-    r"test|dummy|toy|tiny|small|fixture|template|readme|license|requirements|mock)",
+    r"test|dummy|toy|tiny|small|fixture|template|readme|license|requirements|mock|ignore|"
+    r"version|hostfile|host_file|environ|secret|credential|auth|token_file|^/(proc|sys|etc|dev)/)",
+    re.IGNORECASE,
+)
+# Words that say a file holds data that grows: training sets, corpora, logs, dumps.
+DATA_FILE_WORDS = re.compile(
+    r"(train|valid|\bdev\b|eval|data|corpus|corpora|jsonl|csv|tsv|tokens|shard|sentence|caption|"
+    r"annotation|manifest|wiki|conll|cnll|\blog|_log|logs|chat|conv|dump|record|raw_text|text_file|"
+    r"transcript|dialog|review|tweet|crawl|scrape)",
     re.IGNORECASE,
 )
 
@@ -130,7 +138,7 @@ class Bindings:
     def __init__(self, scan: "FileScan") -> None:
         self.scan = scan
         self._values: dict[int | None, dict[str, cst.BaseExpression]] = {}
-        self._pending: list[tuple[cst.BaseExpression, str | None]] = []
+        self._pending: list[tuple[cst.BaseExpression, str | None, list[cst.BaseExpression]]] = []
 
     def scope_key(self) -> int | None:
         function = self.scan.context.function
@@ -143,9 +151,16 @@ class Bindings:
         if isinstance(value, cst.Await):
             value = value.expression
         if value is None:
-            self._pending.append((cst.Name("None"), None))
+            self._pending.append((cst.Name("None"), None, []))
+        else:
+            self._pending.append((value, name, targets))
+
+    def leave(self) -> None:
+        # Bound after the value was visited: in ``df = df.toPandas()`` the call still sees
+        # the old ``df``.
+        if not self._pending:
             return
-        self._pending.append((value, name))
+        value, name, targets = self._pending.pop()
         scope = self._values.setdefault(self.scope_key(), {})
         for target in targets:
             for bound in bound_names(target):
@@ -158,10 +173,6 @@ class Bindings:
         for item in node.items:
             if item.asname is not None and isinstance(item.asname.name, cst.Name):
                 scope[item.asname.name.value] = item.item
-
-    def leave(self) -> None:
-        if self._pending:
-            self._pending.pop()
 
     def target_of(self, value: cst.BaseExpression) -> str | None:
         """The name the assignment being visited binds ``value`` to."""
@@ -192,6 +203,12 @@ class Bindings:
 
     def full_chain(self, expr: cst.BaseExpression, depth: int = 4) -> list[tuple[str, cst.Call | None]]:
         """``method_chain`` continued through the assignments of its root name."""
+        return self.origin(expr, depth)[0]
+
+    def origin(
+        self, expr: cst.BaseExpression, depth: int = 4
+    ) -> tuple[list[tuple[str, cst.Call | None]], cst.BaseExpression]:
+        """The full method chain behind ``expr`` (outermost first) and the expression it starts from."""
         chain = method_chain(expr)
         root = chain_root(expr)
         while isinstance(root, cst.Name) and depth > 0:
@@ -200,7 +217,7 @@ class Bindings:
                 break
             chain.extend(method_chain(value))
             root, depth = chain_root(value), depth - 1
-        return chain
+        return chain, root
 
 
 def chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:

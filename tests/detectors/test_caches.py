@@ -32,29 +32,34 @@ def test_cch001_spans_decorator_to_def_and_names_the_method():
             def embed(self, text: str, normalize: bool = True):
                 return self.model(text)
         """
-    first, second = findings(code, "CCH001")
-    assert (first.line, first.location.end_line) == (6, 7)
-    assert first.symbol == "svc.app.Embedder.dim"
-    assert second.symbol == "svc.app.Embedder.embed"
-    assert "every `Embedder` instance it is called on and every distinct `text`" in second.message
+    [finding] = findings(code, "CCH001")
+    assert (finding.line, finding.location.end_line) == (10, 11)
+    assert finding.symbol == "svc.app.Embedder.embed"
+    assert "every `Embedder` instance it is called on and every distinct `text`" in finding.message
 
 
-def test_cch001_literal_and_star_parameters():
+def test_cch001_only_parameters_that_carry_data_count():
     code = """
         from functools import cache
         from typing import Literal
 
         @cache
-        def kernel(kind: Literal["a", "b"], fast: bool):
+        def kernel(kind: Literal["a", "b"], query: Literal["x"], fast: bool):
             return build(kind, fast)
 
         @cache
-        def compiled(*shapes):
+        def compiled(*shapes, model_name="m", device="cpu"):
             return build(shapes)
+
+        @cache
+        def features(customer_id, as_of):
+            return fetch(customer_id, as_of)
+
+        @cache
+        def answer(question_text, *, k=3):
+            return rag(question_text, k)
         """
-    [finding] = findings(code, "CCH001")
-    assert finding.line == 9
-    assert "`shapes`" in finding.message
+    assert [f.line for f in findings(code, "CCH001")] == [13, 17]
 
 
 def test_cch001_sized_cache_and_unrelated_decorators():

@@ -95,8 +95,8 @@ def test_load001_local_paths_and_https_datasets_are_not_evidence_of_growth():
 
 def test_load002_a_list_used_for_more_than_looping_is_not_flagged():
     code = """
-        def load(path):
-            with open(path) as f:
+        def load(train_path):
+            with open(train_path) as f:
                 lines = f.readlines()
             print(len(lines))
             for line in lines:
@@ -107,8 +107,8 @@ def test_load002_a_list_used_for_more_than_looping_is_not_flagged():
 
 def test_load002_an_attribute_with_the_same_name_is_not_a_use():
     code = """
-        def load(self, path):
-            with open(path) as f:
+        def load(self, train_path):
+            with open(train_path) as f:
                 lines = f.readlines()
             self.lines = 3
             for line in lines:
@@ -116,13 +116,13 @@ def test_load002_an_attribute_with_the_same_name_is_not_a_use():
         """
     [finding] = findings(code, "LOAD002")
     assert finding.line == 4
-    assert "`path`" in finding.message
+    assert "`train_path`" in finding.message
 
 
 def test_load002_only_file_handles_count():
     code = """
         import io
-        def load(buf, proc):
+        def load_data(buf, proc):
             for line in io.StringIO(buf).readlines():
                 handle(line)
             for line in proc.stdout.read().splitlines():
