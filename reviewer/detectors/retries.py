@@ -99,13 +99,46 @@ def _names_in(node: cst.CSTNode) -> set[str]:
     return {n.value for n in _walk(node) if isinstance(n, cst.Name)}
 
 
+class ImportAliases(Detector):
+    """Remembers the names that ``import ... as name`` binds in the module."""
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.aliases: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self._note(node.names)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not isinstance(node.names, cst.ImportStar):
+            self._note(node.names)
+
+    def _note(self, names) -> None:
+        for alias in names:
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.aliases.add(alias.asname.name.value)
+
+    def constructs(self, call: cst.Call, qualified: str) -> bool:
+        """``Retrying(...)`` itself, not ``retryer(...)`` on an object it made.
+
+        The resolver names both after the constructor; only the first is written
+        with the constructor's own name (or an import alias of it).
+        """
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            return func.attr.value == qualified.rsplit(".", 1)[-1]
+        return isinstance(func, cst.Name) and (
+            func.value == qualified.rsplit(".", 1)[-1] or func.value in self.aliases
+        )
+
+
 # Words a file needs before any call in it can count as remote (see remote_calls).
 REMOTE_TOKENS = ("requests", "urllib", "httpx", "aiohttp", "boto3", "redis", "psycopg", "pymysql", "MySQLdb",
                  "mysql", "pymongo", "openai", "anthropic", "socket", "huggingface_hub", "Stub", "completions",
                  "embeddings")
 
 
-class RetryLoopTracker(Detector):
+class RetryLoopTracker(ImportAliases):
     """Finds retry loops; subclasses decide which of them are findings."""
 
     tokens = REMOTE_TOKENS
@@ -273,7 +306,7 @@ class UnboundedRetry(RetryLoopTracker):
 
     def _policy(self, node: cst.Call) -> str | None:
         qualified = self.scan.names.qualify(node.func)
-        return qualified if qualified in _STOP_KEYWORDS and constructs(node, qualified) else None
+        return qualified if qualified in _STOP_KEYWORDS and self.constructs(node, qualified) else None
 
     def _decorator_fields(self, node: cst.FunctionDef) -> dict[str, str]:
         return {"call": f"{node.name.value}()", "host": _SOME_SERVICE}
@@ -295,17 +328,6 @@ _STOP_KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 _RETRYING_OBJECTS = frozenset({"tenacity.Retrying", "tenacity.AsyncRetrying", "tenacity.asyncio.AsyncRetrying",
                                "retrying.Retrying"})
-
-
-def constructs(call: cst.Call, qualified: str) -> bool:
-    """``Retrying(...)`` itself, not ``retryer(...)`` on an object it made.
-
-    The resolver names both after the constructor; only the first is written
-    with the constructor's own name.
-    """
-    func = call.func
-    written = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    return written == qualified.rsplit(".", 1)[-1]
 
 
 def _unbounded(node: cst.Call, policy: str) -> bool:
@@ -333,7 +355,7 @@ _WAIT_KEYWORDS: dict[str, tuple[str, ...]] = {
 
 
 @register
-class UnsafeRetryPolicy(Detector):
+class UnsafeRetryPolicy(ImportAliases):
     """Retry policies that retry immediately: tenacity or retrying with a stop but no
     wait, urllib3 ``Retry`` without ``backoff_factor``, ``HTTPAdapter(max_retries=3)``.
 
@@ -355,7 +377,7 @@ class UnsafeRetryPolicy(Detector):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
-        if qualified is None or not constructs(node, qualified):
+        if qualified is None or not self.constructs(node, qualified):
             return
         if qualified in _WAIT_KEYWORDS:
             if not _unbounded(node, qualified) and all(passes(node, k) is False for k in _WAIT_KEYWORDS[qualified]):
