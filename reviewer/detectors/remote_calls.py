@@ -267,6 +267,10 @@ _MODEL_LOADERS = _index(
             "tensorflow.keras.models.load_model", "keras.models.load_model", "keras.saving.load_model",
             "mlflow.pyfunc.load_model", "mlflow.*.load_model",
             "ultralytics.YOLO",
+            # annotations: `def handler(pipe: Pipeline)`
+            "transformers.Pipeline", "transformers.pipelines.Pipeline", "transformers.pipelines.base.Pipeline",
+            "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
+            "onnxruntime.InferenceSession",
         )
     }
 )
