@@ -270,7 +270,6 @@ _MODEL_LOADERS = _index(
             # annotations: `def handler(pipe: Pipeline)`
             "transformers.Pipeline", "transformers.pipelines.Pipeline", "transformers.pipelines.base.Pipeline",
             "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
-            "onnxruntime.InferenceSession",
         )
     }
 )
