@@ -17,6 +17,7 @@ decorator may change how they run) are not followed: unknown is silence.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -26,7 +27,6 @@ import libcst as cst
 from reviewer.detectors.remote_calls import Blocking, blocking_kind, inference_call
 from reviewer.engine.positions import node_spans
 from reviewer.engine.runner import call_fields
-from reviewer.questions import field_text
 from reviewer.ruleset.conditions import literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -40,6 +40,7 @@ _LIFECYCLE_NAMES = frozenset({"lifespan", "startup", "shutdown", "on_startup", "
                               "__aenter__", "__aexit__"})
 # Startup hooks, and CLI commands (Typer/Click/asyncclick), which run their coroutine alone.
 _LIFECYCLE_DECORATORS = ("on_event", "command")
+_TEST_SWITCH = re.compile(r"(?i)test")
 _LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 # Decorators that leave a helper a plain synchronous call.
 _TRANSPARENT_DECORATORS = frozenset({"builtins.staticmethod", "builtins.classmethod", "functools.cache",
@@ -87,6 +88,7 @@ class _BlockingInAsync(Detector):
         self.summaries: dict[int, _Summary] = {}
         self.by_key: dict[str, _Summary] = {}
         self.entrypoints: set[str] = set()
+        self.test_guards: list[bool] = []  # one per enclosing `if`: does its test name a test switch?
 
     # -- the walk ---------------------------------------------------------------
 
@@ -118,6 +120,12 @@ class _BlockingInAsync(Detector):
             # A name defined twice (if/else variants) is ambiguous: follow neither.
             self.by_key[key] = summary if key not in self.by_key else _ambiguous(summary)
 
+    def visit_If(self, node: cst.If) -> None:
+        self.test_guards.append(bool(_TEST_SWITCH.search(self.scan.code(node.test))))
+
+    def leave_If(self, node: cst.If) -> None:
+        self.test_guards.pop()
+
     def visit_Yield(self, node: cst.Yield) -> None:
         frame = self.scan.context.function
         if frame is not None and frame.kind == "function" and id(frame.node) in self.summaries:
@@ -133,6 +141,8 @@ class _BlockingInAsync(Detector):
             return
         qualified = self.scan.names.qualify(node.func)
         kind = self._kind(node, qualified)
+        if kind is not None and any(self.test_guards):
+            return  # `if SLEEP_FOR_TESTING_S: time.sleep(...)`: a hook for tests, off in production
         if kind is not None:
             fields = call_fields(self.scan, node, qualified)
             site = _Site(node, kind, fields["call"], fields)
@@ -189,7 +199,7 @@ class _BlockingInAsync(Detector):
     def finish(self) -> None:
         reports: list[tuple[_Summary, cst.Call, dict[str, str], _Site | None]] = []
         for summary in self.summaries.values():
-            if not summary.is_async or summary.lifecycle or summary.key in self.entrypoints:
+            if not summary.is_async or summary.lifecycle or summary.node.name.value in self.entrypoints:
                 continue
             # One question per rule and function: the first blocking call in source order.
             for event in summary.events:
