@@ -18,8 +18,10 @@ def run(args: argparse.Namespace) -> int:
     setup = load_setup(args)
     root = repo_root(Path.cwd())
     prepared = publish_github.prepare(args, root)
-    base = resolve_base(root, args.base, args.head)
-    changes = changed_files(root, base, args.head)
+    if prepared.changes is not None:  # git could not get the PR's commits: the host's file list
+        changes = prepared.changes
+    else:
+        changes = changed_files(root, resolve_base(root, args.base, args.head), args.head)
     excludes = Excludes(root_relative_excludes(setup.config, root))
     reviewed = {
         change.path: change

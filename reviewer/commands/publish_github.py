@@ -35,6 +35,9 @@ RESULTS_DIR = "arch-review-results"
 class Prepared:
     context: PullContext | None
     head_sha: str | None
+    # Set only when git could not provide the change: built from the PR files API.
+    changes: list[FileChange] | None = None
+    commentable: dict[str, bool] | None = None
 
 
 def log(message: str) -> None:
@@ -62,7 +65,8 @@ def prepare(args: argparse.Namespace, root: Path) -> Prepared:
         context = replace(context, base_sha=base, head_sha=head, head_repo=head_repo)
     # Findings and lines come from the PR head (where the comments anchor), compared
     # with its merge-base, never from the merge commit actions/checkout made.
-    ensure_commits(root, [sha for sha in (context.base_sha, context.head_sha) if sha])
+    if args.base is None and args.head is None and not ensure_commits(root, [context.base_sha, context.head_sha]):
+        return _from_files_api(args, root, context)
     if args.base is None:
         args.base = context.base_sha
     if args.head is None:
@@ -70,16 +74,79 @@ def prepare(args: argparse.Namespace, root: Path) -> Prepared:
     return Prepared(context, context.head_sha)
 
 
-def ensure_commits(root: Path, shas: list[str]) -> None:
+def _from_files_api(args: argparse.Namespace, root: Path, context: PullContext) -> Prepared:
+    """The change as the PR files API lists it (paged). A file without a patch (too
+    large, binary) is reviewed whole but gets no inline comment."""
+    from reviewer.platforms.github import GitHubPublisher
+
+    log("arch-review: git cannot reach the PR's base and head commits: using the pull request files API")
+    head_here = _has_commit(root, context.head_sha)
+    args.head = context.head_sha if head_here else None
+    if not head_here:
+        log("arch-review: the head commit is not in this checkout: files are read from the working tree")
+    try:
+        files = GitHubPublisher(context, log=log).pull_files()
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"cannot list the files of {context.repo}#{context.number}: {exc}; "
+                         "check out the history (actions/checkout with fetch-depth: 0)") from None
+    if not head_here:
+        # The working tree is the merge commit: its line numbers are not the head's, so
+        # the patches' lines do not apply. Changed files are reviewed whole, in the summary only.
+        files = [(path, status, None) for path, status, _ in files]
+    changes, commentable = changes_from_patches(files, lambda path: _line_count(root, args.head, path))
+    return Prepared(context, context.head_sha, changes, commentable)
+
+
+def changes_from_patches(files, line_count) -> tuple[list[FileChange], dict[str, bool]]:
+    from reviewer.diff import Hunk, parse_unified_diff
+
+    changes: list[FileChange] = []
+    commentable: dict[str, bool] = {}
+    for path, status, patch in files:
+        status = {"removed": "deleted", "changed": "modified"}.get(status, status)
+        if status == "deleted":
+            changes.append(FileChange(path, None, "deleted", ()))
+            continue
+        if patch:
+            old = "/dev/null" if status == "added" else f"a/{path}"
+            text = f"diff --git a/{path} b/{path}\n--- {old}\n+++ b/{path}\n{patch}\n"
+            parsed = parse_unified_diff(text)
+            if parsed:
+                changes.append(FileChange(path, None, "added" if status == "added" else "modified", parsed[0].hunks))
+                commentable[path] = True
+                continue
+        count = line_count(path)
+        hunk = Hunk(0, 0, 1, count, frozenset(range(1, count + 1)))
+        changes.append(FileChange(path, None, "modified", (hunk,) if count else ()))
+        commentable[path] = False
+    return changes, commentable
+
+
+def _line_count(root: Path, rev: str | None, path: str) -> int:
+    from reviewer.git import GitError, read_file_at
+
+    try:
+        data = read_file_at(root, rev, path)
+    except GitError:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+
+def ensure_commits(root: Path, shas: list[str | None]) -> bool:
+    """Fetch the base and head commits and enough history for their merge-base; False if git cannot."""
+    if not all(shas):
+        return False
     missing = [sha for sha in shas if not _has_commit(root, sha)]
     if missing:
         _git(root, "fetch", "--no-tags", "--quiet", "origin", *missing)
+    if _git(root, "merge-base", *shas).returncode == 0:
+        return True
     if _is_shallow(root):
         # The merge-base of base and head may be below the shallow boundary.
+        _git(root, "fetch", "--no-tags", "--quiet", "--deepen=200", "origin", *shas)
         if _git(root, "merge-base", *shas).returncode != 0:
-            _git(root, "fetch", "--no-tags", "--quiet", "--deepen=200", "origin", *shas)
-            if _git(root, "merge-base", *shas).returncode != 0:
-                _git(root, "fetch", "--no-tags", "--quiet", "--unshallow", "origin")
+            _git(root, "fetch", "--no-tags", "--quiet", "--unshallow", "origin")
+    return _git(root, "merge-base", *shas).returncode == 0
 
 
 def _has_commit(root: Path, sha: str) -> bool:
@@ -127,13 +194,14 @@ def finish(
             publisher = GitHubPublisher(prepared.context, log=log)
             outcome = publisher.publish(
                 result, changes, rules, max_comments=max_comments, head_sha=head_sha,
-                version=__version__, blocking=blocking,
+                version=__version__, blocking=blocking, commentable=prepared.commentable,
             )
     except Exception as exc:  # noqa: BLE001 - publishing never fails the job
         log(f"arch-review: publishing to GitHub failed ({type(exc).__name__}: {exc}); "
             "the findings are in the step summary, the JSON/SARIF files and this log")
         outcome.failures.append(str(exc))
-    plan = outcome.plan or plan_review(result.findings, changes, rules, max_comments=max_comments)
+    plan = outcome.plan or plan_review(result.findings, changes, rules, max_comments=max_comments,
+                                       commentable=prepared.commentable)
     if outcome.fell_back:
         actions.annotate(result.findings, sys.stdout)
     actions.append_step_summary(render_summary(result, plan, head_sha=head_sha, version=__version__,

@@ -28,6 +28,7 @@ from reviewer.types import RuleMeta, RunResult
 CHECK_NAME = "arch-review"
 DEFAULT_MAX_WAIT = 900.0
 ATTEMPTS = 4
+RATE_LIMIT_WAITS = 5
 PERMISSION_HINT = (
     "grant `pull-requests: write` (and `checks: write` for the check run) in the workflow's "
     "`permissions:` block; a pull request from a fork never gets a write token under "
@@ -73,30 +74,31 @@ class Gate:
         from github import GithubException
         from requests.exceptions import ConnectionError as ConnectError, Timeout
 
-        for attempt in range(1, ATTEMPTS + 1):
+        failures = waits = 0
+        while True:
             try:
                 return action()
             except GithubException as exc:
                 wait = self._rate_limit_wait(exc)
-                if wait is not None and attempt < ATTEMPTS:
+                if wait is not None and waits < RATE_LIMIT_WAITS:
+                    waits += 1
                     self.log(f"arch-review: GitHub rate limit on {what}: waiting {wait:.0f}s")
                     self.sleep(wait)
                     continue
-                if exc.status in (401, 403, 404) and wait is None:
-                    raise
-                if exc.status < 500 or attempt == ATTEMPTS:
+                failures += 1
+                if exc.status < 500 or failures >= ATTEMPTS:
                     raise
                 self.log(f"arch-review: GitHub answered {exc.status} to {what}: retrying")
             except (ConnectError, Timeout):
-                if attempt == ATTEMPTS:
+                failures += 1
+                if failures >= ATTEMPTS:
                     raise
                 self.log(f"arch-review: no answer from GitHub to {what}: retrying")
-            self.sleep(min(2.0 ** attempt, self.max_wait))
+            self.sleep(min(2.0 ** failures, self.max_wait))
             if recheck is not None:
                 done = recheck()
                 if done is not None:
                     return done
-        raise AssertionError("unreachable")
 
     def _rate_limit_wait(self, exc) -> float | None:
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
@@ -128,7 +130,7 @@ class GitHubPublisher:
             auth=auth, base_url=context.api_url, retry=None, timeout=30, per_page=100,
             seconds_between_requests=None, seconds_between_writes=None, lazy=True,
         )
-        self.repo = self.github.get_repo(context.repo, lazy=True)
+        self.repo = self.github.get_repo(context.repo)
         self.pull = self.repo.get_pull(context.number)
         self.issue = self.repo.get_issue(context.number)
 
@@ -139,7 +141,8 @@ class GitHubPublisher:
         def read():
             from github import Github
 
-            pull = self.github.get_repo(self.context.repo, lazy=True).get_pull(self.context.number)
+            pull = self.github.get_repo(self.context.repo).get_pull(self.context.number)
+            pull.base  # noqa: B018 - a lazy pull request loads on first use
             head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
             return pull.base.sha, pull.head.sha, head_repo
 
