@@ -42,7 +42,7 @@ def render_summary(
         items = [f"- {code_span(s.path)}: {escape_text(s.reason)}" for s in result.skipped]
         blocks.append(_details(f"{plural(len(result.skipped), 'file')} skipped", items))
     blocks.extend(escape_text(note) for note in notes)
-    blocks.append(f"<sub>Reviewed {code_span(head_sha)} with arch-review {escape_text(version)}</sub>")
+    blocks.append(f"<sub>Reviewed {code_span(head_sha)} with {escape_text('arch-review ' + version)}</sub>")
     if marker:
         blocks.append(markers.SUMMARY)
     return "\n\n".join(blocks) + "\n"
