@@ -153,3 +153,37 @@ def test_enterprise_base_url(pr, tmp_path):
         assert len(ghe.reviews) == 1
         assert all(path.startswith("/api/v3/") for _, path, _ in ghe.requests)
     assert ghe.errors == []
+
+
+def test_api_down_leaves_findings_locally_and_never_fails_the_job(pr, fake, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    pr.checkout_merge()
+    done = run_action(pr, fake, tmp_path, env={"GITHUB_API_URL": closed})
+    assert done.returncode == 0, done.stderr
+    assert "step summary" in done.stderr
+    assert done.stdout.count("::error file=") == 3
+    assert "Found 3 findings" in (tmp_path / "step-summary.md").read_text()
+    findings = json.loads((pr.work / "arch-review-results" / "arch-review.json").read_text())["findings"]
+    assert len(findings) == 3
+
+
+def test_without_a_token_it_annotates_and_says_so(pr, fake, tmp_path):
+    pr.checkout_merge()
+    done = run_action(pr, fake, tmp_path, env={"GITHUB_TOKEN": ""})
+    assert done.returncode == 0, done.stderr
+    assert "no GITHUB_TOKEN" in done.stderr and done.stdout.count("::error") == 3
+    assert fake.requests == []
+
+
+def test_check_run_conclusion_follows_fail_level(pr, fake, tmp_path):
+    pr.checkout_merge()
+    pr.sync(fake)
+    done = run_action(pr, fake, tmp_path, "--fail-level", "medium")
+    assert done.returncode == 1
+    (run,) = fake.check_runs.values()
+    assert run["conclusion"] == "failure" and len(run["_annotations"]) == 3
+    assert read_outputs(tmp_path)["blocking"] == "3"
