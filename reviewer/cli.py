@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--repo", metavar="OWNER/NAME", help="with --publish github: the repository (default: GITHUB_REPOSITORY)")
     diff.add_argument("--pr", type=_positive_int, metavar="N", help="with --publish github: the pull request (default: from GITHUB_EVENT_PATH)")
     diff.add_argument("--github-url", metavar="URL", help="with --publish github: the API URL, e.g. https://ghe.example.com/api/v3 (default: GITHUB_API_URL or https://api.github.com)")
+    diff.add_argument("--findings", metavar="FILE", help="with --publish github: publish this JSON report instead of analysing (the fork-PR recipe; no PR code is read)")
     diff.add_argument("--max-comments", type=_positive_int, metavar="N", help="at most N inline comments per run (default: max_comments from config, 25)")
 
     rules = commands.add_parser("rules", help="list the rules")

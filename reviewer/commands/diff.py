@@ -18,6 +18,8 @@ def run(args: argparse.Namespace) -> int:
     setup = load_setup(args)
     root = repo_root(Path.cwd())
     prepared = publish_github.prepare(args, root)
+    if prepared.result is not None:  # --findings: a report made elsewhere, published here
+        return publish_github.finish(args, setup, prepared.result, root, prepared.reviewed(), prepared)
     if prepared.changes is not None:  # git could not get the PR's commits: the host's file list
         changes = prepared.changes
     else:

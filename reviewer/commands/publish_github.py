@@ -9,6 +9,7 @@ and the step summary, it never fails the job.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from reviewer.report.jsonio import dump
 from reviewer.types import RunResult, Severity
 
 RESULTS_DIR = "arch-review-results"
+MAX_REPORT_FINDINGS = 5000
+_FP = re.compile(r"[0-9a-f]{16,64}")
+_RULE = re.compile(r"[A-Z][A-Z0-9]{1,15}")
 
 
 @dataclass
@@ -38,6 +42,10 @@ class Prepared:
     # Set only when git could not provide the change: built from the PR files API.
     changes: list[FileChange] | None = None
     commentable: dict[str, bool] | None = None
+    result: RunResult | None = None  # --findings: published as given, nothing analysed
+
+    def reviewed(self) -> dict[str, FileChange]:
+        return {change.path: change for change in self.changes or ()}
 
 
 def log(message: str) -> None:
@@ -63,6 +71,8 @@ def prepare(args: argparse.Namespace, root: Path) -> Prepared:
         from dataclasses import replace
 
         context = replace(context, base_sha=base, head_sha=head, head_repo=head_repo)
+    if getattr(args, "findings", None):
+        return _from_report(args, root, context)
     # Findings and lines come from the PR head (where the comments anchor), compared
     # with its merge-base, never from the merge commit actions/checkout made.
     if args.base is None and args.head is None and not ensure_commits(root, [context.base_sha, context.head_sha]):
@@ -95,6 +105,60 @@ def _from_files_api(args: argparse.Namespace, root: Path, context: PullContext) 
         files = [(path, status, None) for path, status, _ in files]
     changes, commentable = changes_from_patches(files, lambda path: _line_count(root, args.head, path))
     return Prepared(context, context.head_sha, changes, commentable)
+
+
+def _from_report(args: argparse.Namespace, root: Path, context: PullContext) -> Prepared:
+    """The fork-PR recipe's trusted half: findings from an artifact, hunks from the files API.
+
+    The report is untrusted data from a fork's run: it is validated finding by finding and
+    never executed; if the PR moved on since it was made (--head differs), nothing is inline.
+    """
+    from reviewer.platforms.github import GitHubPublisher
+
+    result = load_report(Path(args.findings))
+    publisher = GitHubPublisher(context, log=log)
+    try:
+        files = publisher.pull_files()
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"cannot list the files of {context.repo}#{context.number}: {exc}") from None
+    patches = [(path, status, patch) for path, status, patch in files]
+    changes, commentable = changes_from_patches(patches, lambda path: 0)
+    if args.head and args.head != context.head_sha:
+        log(f"arch-review: the pull request moved on since {args.head}: findings go to the summary only")
+        commentable = dict.fromkeys(commentable, False)
+    return Prepared(context, context.head_sha, changes, commentable, result)
+
+
+def load_report(path: Path) -> RunResult:
+    import json
+
+    from reviewer.types import Finding, Skipped
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--findings {path}: cannot read a JSON report: {exc}") from None
+    result = RunResult()
+    items = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise UsageError(f"--findings {path}: no 'findings' list (make it with --format json)")
+    for item in items[:MAX_REPORT_FINDINGS]:
+        try:
+            finding = Finding.from_json(item)
+            valid = (_FP.fullmatch(finding.fingerprint) and _RULE.fullmatch(finding.rule)
+                     and all(isinstance(v, int) and v >= 1 for v in (finding.line, finding.location.end_line))
+                     and isinstance(finding.path, str) and isinstance(finding.question, str))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            valid = False
+        if valid:
+            result.findings.append(finding)
+        else:
+            warning(f"--findings {path}: skipped an entry that is not a valid finding")
+    for item in (data.get("skipped") or [])[:MAX_REPORT_FINDINGS]:
+        if isinstance(item, dict) and isinstance(item.get("path"), str) and isinstance(item.get("reason"), str):
+            result.skipped.append(Skipped(item["path"], item["reason"]))
+    result.sort()
+    return result
 
 
 def changes_from_patches(files, line_count) -> tuple[list[FileChange], dict[str, bool]]:

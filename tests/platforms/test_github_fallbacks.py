@@ -107,3 +107,32 @@ def test_primary_rate_limit_waits_until_reset_capped(fake):
                              body={"message": "API rate limit exceeded", "documentation_url": "x"}))
     assert _publisher(fake, sleeps).summary_comment() is None
     assert sleeps == [120]
+
+
+def test_fork_recipe_publishes_the_artifact_from_a_trusted_workflow_run(pr, fake, tmp_path):
+    pr.checkout_merge()
+    pr.sync(fake, head_repo="someone/ml")
+    env = actions_env(pr, fake, tmp_path, head_repo="someone/ml")
+    untrusted = {k: v for k, v in env.items() if k != "GITHUB_TOKEN"}
+    made = subprocess.run(
+        [sys.executable, "-m", "reviewer", "diff", "--base", pr.base_sha, "--head", pr.head_sha,
+         "--format", "json", "--output", str(tmp_path / "artifact.json"), "--jobs", "1"],
+        cwd=pr.work, env=untrusted, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    report = json.loads((tmp_path / "artifact.json").read_text())
+    report["findings"].append({**report["findings"][0], "fingerprint": "--><img src=x>"})
+    (tmp_path / "artifact.json").write_text(json.dumps(report))
+    # The trusted job checks out only the default branch, never the PR's code.
+    trusted = tmp_path / "trusted"
+    subprocess.run(["git", "clone", "-q", str(pr.origin.path), str(trusted)], check=True)
+    (tmp_path / "run-event.json").write_text(json.dumps({"workflow_run": {"event": "pull_request", "id": 1}}))
+    env.update({"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": str(tmp_path / "run-event.json")})
+    done = subprocess.run(
+        [sys.executable, "-m", "reviewer", "diff", "--publish", "github", "--pr", str(pr.number),
+         "--findings", str(tmp_path / "artifact.json"), "--head", pr.head_sha],
+        cwd=trusted, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "not a valid finding" in done.stderr
+    assert len(fake.reviews) == 1 and fake.reviews[0]["commit_id"] == pr.head_sha
+    assert len(fake.writes("POST", r"/reviews$")[0][2]["comments"]) == 3
+    assert len(fake.issue_comments) == 1
