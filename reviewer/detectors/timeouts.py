@@ -327,6 +327,21 @@ def _command_argument(call: cst.Call) -> cst.BaseExpression | None:
 
 
 _READY_FUTURE = frozenset({"grpc.channel_ready_future.result"})
+_STREAM_WORDS = re.compile(r"(?i)iter|stream|requests|queue")
+
+
+def _request_stream(call: cst.Call) -> bool:
+    """A client- or bidirectional-streaming call: its first argument is an iterator
+    of requests (``iter(q.get, None)``, ``self._requests()``, ``request_iterator``),
+    and such a session is meant to stay open."""
+    first = next((a.value for a in call.args if a.keyword is None and not a.star), None)
+    if first is None:
+        return False
+    if isinstance(first, cst.GeneratorExp):
+        return True
+    name = first.func if isinstance(first, cst.Call) else first
+    written = name.attr.value if isinstance(name, cst.Attribute) else name.value if isinstance(name, cst.Name) else ""
+    return bool(_STREAM_WORDS.search(written))
 
 
 @register
@@ -335,7 +350,9 @@ class GrpcCallWithoutDeadline(Detector):
 
     Stub method names are CamelCase by protobuf convention; a lowercase method
     on a ``*Stub`` object is a hand-written helper and is left alone. A call
-    iterated directly by a ``for`` is a response stream and is left alone too.
+    iterated directly by a ``for`` is a response stream, and a call fed an
+    iterator of requests is a client or bidirectional stream: both are meant to
+    stay open and are left alone too.
     """
 
     name = "grpc-call-without-deadline"
@@ -358,7 +375,7 @@ class GrpcCallWithoutDeadline(Detector):
         if qualified in _READY_FUTURE:
             missing = passes(node, "timeout", 0) is False
         elif is_grpc_stub_call(qualified):
-            missing = passes(node, "timeout", 1) is False
+            missing = passes(node, "timeout", 1) is False and not _request_stream(node)
         else:
             return
         if missing:
