@@ -28,7 +28,7 @@ _CALL_FIELDS = frozenset({"call", "callee", "method", "host", "target"})
 
 _ADAPTERS = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
 # `session.request = functools.partial(session.request, timeout=...)` and friends.
-_PARTIAL_TIMEOUT = re.compile(r"\.(request|get|post)\s*=\s*(functools\.)?partial\([^)]*timeout", re.S)
+_PARTIAL_TIMEOUT = re.compile(r"\.(request|get|post|put|patch|delete|head|options)\s*=\s*(functools\.)?partial\([^)]*timeout", re.S)
 
 
 def argument(call: cst.Call, name: str, position: int | None = None) -> Any:

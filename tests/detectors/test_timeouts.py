@@ -130,3 +130,20 @@ def test_tmo004_only_literal_network_commands(command, expected):
 def test_tmo004_needs_a_service_or_pipeline_module():
     assert findings("import subprocess\nsubprocess.run(['git', 'pull'])\n", "TMO004") == []
     assert len(findings("import subprocess, flask\nsubprocess.run(['git', 'pull'])\n", "TMO004")) == 1
+
+
+def test_tmo001_a_partial_with_a_timeout_on_any_verb_covers_the_session():
+    code = """
+        import functools, requests
+        class Api:
+            def __init__(self):
+                self.upload = requests.Session()
+                if TIMEOUT:
+                    self.upload.put = functools.partial(
+                        self.upload.put,
+                        timeout=TIMEOUT,
+                    )
+            def push(self, url, data):
+                return self.upload.put(url, data=data)
+        """
+    assert findings(code, "TMO001") == []
