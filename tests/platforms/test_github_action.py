@@ -187,3 +187,23 @@ def test_check_run_conclusion_follows_fail_level(pr, fake, tmp_path):
     (run,) = fake.check_runs.values()
     assert run["conclusion"] == "failure" and len(run["_annotations"]) == 3
     assert read_outputs(tmp_path)["blocking"] == "3"
+
+
+def test_a_502_after_the_summary_was_created_does_not_create_a_second(pr, fake, tmp_path):
+    fake.faults.append(Fault("POST", r"/issues/\d+/comments$", 502, after=True))
+    pr.checkout_merge()
+    pr.sync(fake)
+    done = run_action(pr, fake, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(fake.issue_comments) == 1 and len(fake.writes("POST", r"/issues/\d+/comments$")) == 1
+
+
+def test_no_checks_permission_only_skips_the_check_run(pr, fake, tmp_path):
+    fake.faults.append(Fault("POST", r"/check-runs$", 403, body={
+        "message": "Resource not accessible by integration", "documentation_url": "x"}))
+    pr.checkout_merge()
+    pr.sync(fake)
+    done = run_action(pr, fake, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "checks: write" in done.stderr and "::error" not in done.stdout
+    assert len(fake.reviews) == 1 and len(fake.issue_comments) == 1 and fake.check_runs == {}
