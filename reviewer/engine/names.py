@@ -119,6 +119,9 @@ class NameResolver:
         self.imported: set[str] = set()  # every qualified name imported anywhere in the module
         self.local_functions: dict[str, cst.FunctionDef] = {}
         self.string_constants: dict[str, str] = {}  # module-level NAME = "literal"
+        # Module names a function fills through ``global``: a module-level
+        # placeholder (``model = None``) does not make them unknown.
+        self._global_types: dict[str, str] = {}
         self._prescan_module(module)
 
     # -- what rules ask -------------------------------------------------------
@@ -227,11 +230,15 @@ class NameResolver:
     def _value_type(self, value: cst.BaseExpression) -> str | None:
         if isinstance(value, cst.Await):
             value = value.expression
+        if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+            return None
         if isinstance(value, (cst.Call, cst.Name, cst.Attribute)):
             return self.qualify(value)
         return None
 
     def _bind(self, name: str, qualified: str | None) -> None:
+        if qualified is None and len(self._scopes) == 1 and name in self._global_types:
+            return
         self._scopes[-1].bindings[name] = qualified
 
     def _is_self(self, name: str) -> bool:
@@ -262,6 +269,23 @@ class NameResolver:
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
                 self.local_functions[statement.name.value] = statement
+                self._prescan_globals(statement)
+
+    def _prescan_globals(self, function: cst.FunctionDef) -> None:
+        """``global model; model = load()`` in a start-up hook types the module's ``model``."""
+        statements = list(_simple_statements(function.body.body))
+        declared = {n.name.value for s in statements if isinstance(s, cst.Global) for n in s.names}
+        if not declared:
+            return
+        module_scope = self._scopes[0]
+        for statement in statements:
+            if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0].target
+                if isinstance(target, cst.Name) and target.value in declared:
+                    qualified = self._value_type(statement.value)
+                    if qualified is not None:
+                        self._global_types[target.value] = qualified
+                        module_scope.bindings[target.value] = qualified
 
     def _record_constant(self, statement: cst.Assign) -> None:
         if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
@@ -298,9 +322,17 @@ class NameResolver:
             if not params:
                 continue
             self_name = params[0].name.value
+            annotated = {
+                p.name.value: self.annotation_type(p.annotation)
+                for p in [*params[1:], *method.params.kwonly_params]
+                if p.annotation is not None
+            }
             for statement in _simple_statements(method.body.body):
                 for target, value in _self_assignments(statement, self_name):
-                    assign(target, self._value_type(value) if value is not None else None)
+                    if isinstance(value, cst.Name) and value.value in annotated:
+                        assign(target, annotated[value.value])
+                    else:
+                        assign(target, self._value_type(value) if value is not None else None)
         return attrs
 
 

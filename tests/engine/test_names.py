@@ -134,3 +134,32 @@ def test_function_local_import():
 def test_call_chain_is_not_collapsed_to_unknown_function():
     calls = qualified_calls("f('a').get(u)\n")
     assert calls["f('a').get"] is None
+
+
+def test_self_attribute_from_annotated_parameter():
+    code = """
+    from transformers import Pipeline
+    class Server:
+        def __init__(self, pipe: Pipeline):
+            self._pipeline = pipe
+        async def forward(self, x):
+            return self._pipeline(x)
+    """
+    assert qualified_calls(code)["self._pipeline"] == "transformers.Pipeline"
+
+
+def test_global_filled_in_a_startup_hook():
+    code = """
+    import torch
+    model = None
+    def load():
+        global model
+        model = torch.jit.load(path)
+    async def predict(x):
+        return model(x)
+    """
+    assert qualified_calls(code)["model"] == "torch.jit.load"
+
+
+def test_none_assignment_is_unknown_not_builtins():
+    assert qualified_calls("x = None\nx.get(1)\n")["x.get"] is None
