@@ -146,7 +146,12 @@ def _runner(
 
         def run_all(targets: list[Target]) -> Iterator[FileOutcome]:
             chunk = max(1, min(16, len(targets) // (workers * 4)))
-            return pool.map(_analyze_in_worker, targets, chunksize=chunk)
+            try:
+                return iter(list(pool.map(_analyze_in_worker, targets, chunksize=chunk)))
+            except concurrent.futures.process.BrokenProcessPool:
+                # A worker died (killed for memory, a crash in native code): the batch
+                # is done again here, so the run still finishes with every file.
+                return (analyze_target(t, rules, max_bytes) for t in targets)
 
         yield run_all
 
