@@ -139,8 +139,6 @@ class GitHubPublisher:
     def pull_shas(self) -> tuple[str, str, str | None]:
         """(base sha, head sha, head repo) of the PR, for runs outside Actions."""
         def read():
-            from github import Github
-
             pull = self.github.get_repo(self.context.repo).get_pull(self.context.number)
             pull.base  # noqa: B018 - a lazy pull request loads on first use
             head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
@@ -207,7 +205,8 @@ class GitHubPublisher:
             body = f"Resolved in {head_sha}: this question no longer applies.\n\n{markers.resolved_marker(fingerprint)}"
             try:
                 self.gate.call("replying to a resolved thread",
-                               lambda: self.pull.create_review_comment_reply(comment.id, body))
+                               lambda c=comment.id, b=body: self.pull.create_review_comment_reply(c, b),
+                               recheck=lambda f=fingerprint: self._has_resolved_reply(f))
                 outcome.resolved.append(fingerprint)
             except GithubException as exc:
                 self._failed(outcome, "replying to a resolved thread", exc)
@@ -218,6 +217,15 @@ class GitHubPublisher:
         if not outcome.read_only:
             self._check_run(result, head_sha, blocking, outcome)
         return outcome
+
+    def _has_resolved_reply(self, fingerprint: str) -> bool | None:
+        from github import GithubException
+
+        try:
+            bodies = [c.body for c in self.review_comments()]
+        except GithubException:
+            return None
+        return True if any(markers.resolved_in(body) == fingerprint for body in bodies) else None
 
     def _post_review(self, plan: ReviewPlan, head_sha: str, outcome: Outcome) -> None:
         from github import GithubException

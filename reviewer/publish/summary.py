@@ -33,7 +33,8 @@ def render_summary(
             f"{len(plan.already_posted)} already asked earlier."
         )
     if plan.over_budget:
-        blocks.append(_finding_list(f"Not posted inline (over the comment budget): {len(plan.over_budget)}", plan.over_budget))
+        title = f"Not posted inline (over the comment budget): {len(plan.over_budget)}"
+        blocks.append(_finding_list(title, plan.over_budget))
     if plan.off_diff:
         blocks.append(_finding_list(f"Not on a line of the diff: {len(plan.off_diff)}", plan.off_diff))
     if resolved:

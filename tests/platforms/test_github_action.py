@@ -207,3 +207,17 @@ def test_no_checks_permission_only_skips_the_check_run(pr, fake, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "checks: write" in done.stderr and "::error" not in done.stdout
     assert len(fake.reviews) == 1 and len(fake.issue_comments) == 1 and fake.check_runs == {}
+
+
+def test_a_502_after_a_resolved_reply_was_made_does_not_reply_twice(pr, fake, tmp_path):
+    pr.checkout_merge()
+    pr.sync(fake)
+    assert run_action(pr, fake, tmp_path).returncode == 0
+    pr.push({"svc.py": calls(["fetch_a", "fetch_b"], timeout=("fetch_a", "fetch_b"))})
+    pr.checkout_merge()
+    pr.sync(fake)
+    fake.faults.append(Fault("POST", r"/replies$", 502, after=True))
+    done = run_action(pr, fake, tmp_path)
+    assert done.returncode == 0, done.stderr
+    replies = [c for c in fake.review_comments if c.get("in_reply_to_id")]
+    assert len(replies) == 2 and len({c["in_reply_to_id"] for c in replies}) == 2
