@@ -12,6 +12,9 @@ from reviewer.report.summary import SEVERITIES_HIGH_FIRST, plural, summary_line
 from reviewer.types import Family, Finding, RunResult
 
 TITLE = "## arch-review"
+MAX_LISTED = 100
+MAX_QUESTION = 300
+MAX_BODY = 60_000
 
 
 def render_summary(
@@ -46,7 +49,7 @@ def render_summary(
     blocks.append(f"<sub>Reviewed {code_span(head_sha)} with {escape_text('arch-review ' + version)}</sub>")
     if marker:
         blocks.append(markers.SUMMARY)
-    return "\n\n".join(blocks) + "\n"
+    return _fit("\n\n".join(blocks) + "\n")
 
 
 def _counts_table(findings: Sequence[Finding]) -> str:
@@ -62,10 +65,26 @@ def _counts_table(findings: Sequence[Finding]) -> str:
 def _finding_list(title: str, findings: Sequence[Finding]) -> str:
     items = [
         f"- {code_span(f'{f.path}:{f.line}')} **{escape_text(f.rule)}** ({f.severity.value}): "
-        f"{inline_markdown(f.question or f.message)}"
-        for f in findings
+        f"{inline_markdown(_shortened(f.question or f.message))}"
+        for f in findings[:MAX_LISTED]
     ]
+    if len(findings) > MAX_LISTED:
+        items.append(f"- and {len(findings) - MAX_LISTED} more: see the check run, the job's SARIF or JSON report")
     return _details(title, items)
+
+
+def _shortened(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_QUESTION else text[: MAX_QUESTION - 1].rstrip() + "…"
+
+
+def _fit(body: str) -> str:
+    """GitHub refuses a comment over 65536 characters; a long summary is cut, never refused."""
+    if len(body) <= MAX_BODY:
+        return body
+    note = "\n\n…(cut to fit GitHub's comment size limit)\n\n"
+    tail = body[body.rfind("<sub>"):] if "<sub>" in body else ""
+    return body[: MAX_BODY - len(note) - len(tail)] + note + tail
 
 
 def _details(summary: str, items: list[str]) -> str:

@@ -157,3 +157,12 @@ def test_a_push_event_has_nothing_to_publish(tmp_path):
     with pytest.raises(NoPullRequest):
         load_context(environ={"GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "push",
                               "GITHUB_REPOSITORY": "acme/ml"})
+
+
+def test_a_huge_summary_stays_under_githubs_comment_limit_and_keeps_its_marker():
+    findings = [finding(path=f"pkg/m{i}.py", line=1, fp=f"{i:016x}", question="why? " * 200) for i in range(3000)]
+    result = RunResult(findings=findings, skipped=[Skipped(f"big{i}.py", "too large " * 30) for i in range(2000)])
+    plan = plan_review(findings, {}, META, max_comments=25)
+    body = render_summary(result, plan, head_sha=HEAD, version="0.0.0")
+    assert len(body) < 65536 and markers.is_summary(body)
+    assert "and 2900 more" in body
