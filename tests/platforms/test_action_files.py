@@ -102,3 +102,16 @@ def test_entry_passes_the_token_and_trusts_the_mounted_workspace():
     prepare_environment(env)
     assert env["GITHUB_TOKEN"] == "t0k"
     assert env["GIT_CONFIG_KEY_1"] == "safe.directory" and env["GIT_CONFIG_COUNT"] == "2"
+
+
+def test_every_file_the_dockerfile_copies_exists_and_is_in_the_build_context():
+    allowed = [line[1:] for line in (ROOT / ".dockerignore").read_text().split() if line.startswith("!")]
+    copies = [rest for keyword, rest in _instructions() if keyword == "COPY" and not rest.startswith("--from")]
+    assert copies
+    for rest in copies:
+        for source in rest.split()[:-1]:
+            assert (ROOT / source).exists(), source
+            assert source in allowed or f"{source}/**" in allowed, f"{source} is excluded by .dockerignore"
+    # The wheel build reads the readme that pyproject.toml names.
+    readme = re.search(r'^readme\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert readme is None or readme[1] in allowed
