@@ -158,7 +158,10 @@ class GitHubPublisher:
 
     def summary_comment(self):
         comments = self.gate.call("reading issue comments", lambda: list(self.issue.get_comments()))
-        return next((c for c in comments if markers.is_summary(c.body)), None)
+        ours = [c for c in comments if markers.is_summary(c.body)]
+        # A person quoting the marker must not get their comment edited: prefer a bot's.
+        bots = [c for c in ours if c.user is not None and c.user.type == "Bot"]
+        return (bots or ours or [None])[0]
 
     # -- publishing ----------------------------------------------------------------------
 

@@ -221,3 +221,16 @@ def test_a_502_after_a_resolved_reply_was_made_does_not_reply_twice(pr, fake, tm
     assert done.returncode == 0, done.stderr
     replies = [c for c in fake.review_comments if c.get("in_reply_to_id")]
     assert len(replies) == 2 and len({c["in_reply_to_id"] for c in replies}) == 2
+
+
+def test_pull_request_target_reviews_the_head_without_checking_it_out(pr, fake, tmp_path):
+    import subprocess
+
+    # pull_request_target checks out the base branch; the head's files are only read as git blobs.
+    subprocess.run(["git", "clone", "-q", "--depth=1", "--branch", "main", pr.origin.path.as_uri(), str(pr.work)],
+                   check=True)
+    pr.sync(fake, head_repo="someone/ml")
+    done = run_action(pr, fake, tmp_path, head_repo="someone/ml", env={"GITHUB_EVENT_NAME": "pull_request_target"})
+    assert done.returncode == 0, done.stderr
+    assert not (pr.work / "svc.py").exists()
+    assert len(fake.writes("POST", r"/reviews$")[0][2]["comments"]) == 3
