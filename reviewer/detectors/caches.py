@@ -172,6 +172,22 @@ class _QueueMade:
     creator: int | None  # the function node that made it
     symbol: str
     function: str
+    owner_class: str
+
+
+# What the data plane is called: requests, jobs, batches, logs, metrics, uploads. A queue
+# named so, or fed by a function named so, carries work that grows with traffic; the rest
+# (host changes, heartbeats, launch orders) carry rare control events.
+_DATA_PLANE = re.compile(
+    r"(request|req\b|job|task|work|batch|item|data|log|metric|message|msg|record|upload|file|trace|span|"
+    r"sample|episode|input|output|outq|in_q|chunk|telemetry|incoming|pending|fut|event|send|submit|put|"
+    r"emit|write|deliver|enqueue|publish|push|forward|predict|execute|generate|process|flush|retry|"
+    r"frame|packet|audio|image|prompt|produc|token|recv|receiv)",
+    re.IGNORECASE,
+)
+# Classes whose instances live for one call or one response (a token streamer, a future):
+# their queue holds one response, not traffic.
+_PER_CALL_CLASSES = re.compile(r"(Stream|Streamer|Response|Iterator|Waiter|Future|Promise)")
 
 
 @dataclass
@@ -182,6 +198,7 @@ class _Put:
     functions: tuple[int, ...]  # enclosing function node ids, innermost first
     loop: cst.For | cst.While | None  # the innermost loop around it in the same function
     receiver: str
+    item: str  # what is put, as written
 
 
 # Queues that carry results, acknowledgements or control messages back: one item per request
@@ -220,7 +237,7 @@ class UnboundedQueue(Detector):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("put", "put_nowait"):
             if not _is_sentinel_put(node):
-                self._record_put(func.value)
+                self._record_put(func.value, self.scan.code(node.args[0].value))
             return
         qualified = self.scan.names.qualify(func)
         if qualified in _ALWAYS_UNBOUNDED or (qualified in _QUEUE_CONSTRUCTORS and _no_maxsize(node)):
@@ -229,8 +246,9 @@ class UnboundedQueue(Detector):
             if scope is not None and not _CONTROL_QUEUE_NAMES.search(scope.name):
                 context = self.scan.context
                 function = context.function
+                owner = context.enclosing_class
                 self.made.append(_QueueMade(node, scope, self.scan.code(target), id(function.node) if function else None,
-                                            context.symbol, context.function_name))
+                                            context.symbol, context.function_name, owner.name if owner else ""))
 
     def _scope_of(self, target: cst.BaseExpression) -> _Scope | None:
         context = self.scan.context
@@ -246,7 +264,7 @@ class UnboundedQueue(Detector):
             return _Scope("local", id(function.node), target.value)
         return None
 
-    def _record_put(self, receiver: cst.BaseExpression) -> None:
+    def _record_put(self, receiver: cst.BaseExpression, item: str) -> None:
         context = self.scan.context
         functions = tuple(id(f.node) for f in reversed(context.frames) if f.kind in ("function", "lambda"))
         function = context.function
@@ -268,11 +286,16 @@ class UnboundedQueue(Detector):
                 loop = frame.node
                 break
         self.puts.append(_Put(tuple(scopes), id(function.node) if function else None,
-                              context.function_name, functions, loop, self.scan.code(receiver)))
+                              context.function_name, functions, loop, self.scan.code(receiver), item))
 
     def finish(self) -> None:
         for queue in self.made:
-            producer = next((p for p in self.puts if self._feeds(p, queue)), None)
+            if _PER_CALL_CLASSES.search(queue.owner_class):
+                continue
+            producers = [p for p in self.puts if self._feeds(p, queue)]
+            producer = next((p for p in producers if _DATA_PLANE.search(p.function_name) or _DATA_PLANE.search(p.item)), None)
+            if producer is None and _DATA_PLANE.search(queue.scope.name):
+                producer = producers[0] if producers else None
             if producer is not None:
                 self.report(queue.call, symbol=queue.symbol, function=queue.function,
                             queue=short(queue.shown), producer=producer.function_name)
@@ -371,6 +394,7 @@ _DATA_ITERABLES = re.compile(
     r"listdir|iterdir|scandir|payload|audio|video|user|customer|order|event|span|trace)",
     re.IGNORECASE,
 )
+_DICT_VIEWS = re.compile(r"\.(items|keys|values)\(\)")
 _CONCURRENCY_LIMITS = re.compile(r"(Semaphore|CapacityLimiter|Limiter|limit_per_host|max_concurrency|concurrency_limit)")
 
 _EXECUTOR_WORDS = {
@@ -457,9 +481,11 @@ class UnboundedFanout(BindingDetector):
         """Not a literal, not a pool-sized or pre-chunked collection, not an outer loop's batch."""
         if is_literal_collection(iterable):
             return False
-        text = self.scan.code(iterable)
+        text = _DICT_VIEWS.sub("", self.scan.code(iterable))
         if _BOUNDED_ITERABLES.search(text) or not _DATA_ITERABLES.search(text):
             return False
+        if isinstance(iterable, cst.Name) and _is_empty_list(self.bindings.value_of(iterable.value)):
+            return False  # filled by this function from something else: its size is unknown here
         if isinstance(iterable, cst.Call) and self.scan.names.qualify(iterable.func) in ("builtins.range", "builtins.enumerate", "builtins.zip"):
             inner = [a.value for a in iterable.args]
             if any(not self._open_ended(a) for a in inner):
@@ -502,6 +528,12 @@ def _kept_calls(body: cst.CSTNode, method: str) -> list[cst.Call]:
                     bound[id(node.value)] = target.target.value
         stack.extend(node.children)
     return [c for c in calls if id(c) in kept_ids or bound.get(id(c)) in kept_names]
+
+
+def _is_empty_list(value: cst.BaseExpression | None) -> bool:
+    if isinstance(value, cst.List):
+        return not value.elements
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "list" and not value.args
 
 
 def _windowed(body: cst.CSTNode) -> bool:

@@ -46,6 +46,8 @@ _PANDAS_READERS: dict[str, tuple[str, frozenset[str], str]] = {
     "read_sql_table": ("table_name", _SQL_BOUNDS, "page it with `chunksize` or do the aggregation in SQL"),
 }
 
+# Files that summarise runs (a handful per experiment), not data that grows with the business.
+_RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchmark|plot|fig|whitelist|blacklist)", re.IGNORECASE)
 _REMOTE_SCHEMES = re.compile(r"^(s3[an]?|gs|gcs|abfss?|az|adl|hdfs|viewfs|oss|dbfs):/", re.IGNORECASE)
 
 # A whole-table SELECT: no filter, limit or aggregate, and nothing unknown after the table.
@@ -154,17 +156,26 @@ class PandasFullRead(BindingDetector):
         )
         if comprehension is not None and id(comprehension.node) in self.concat_comprehensions:
             iterable = _comprehension_iterable(comprehension.node)
-            if iterable is not None and not is_literal_collection(iterable):
-                self.report(node, call=self.scan.code(node.func), source=f"every file of `{short(self.scan.code(iterable))}` (then `pd.concat`)",
+            if iterable is not None and self._growing_file_set(iterable):
+                self.report(node, call=self.scan.code(node.func),
+                            source=f"every file of `{short(self.scan.code(iterable))}` (then `pd.concat`)",
                             instead=_PANDAS_READERS[qualified.removeprefix("pandas.")][2])
             return
         loop = next((f for f in reversed(context.frames) if f.kind in ("loop", "function", "lambda")), None)
-        if loop is None or not isinstance(loop.node, cst.For) or is_literal_collection(loop.node.iter):
+        if loop is None or not isinstance(loop.node, cst.For) or not self._growing_file_set(loop.node.iter):
             return
         self._facts().loop_reads.append(
             _LoopRead(node, qualified, loop.node, self.bindings.target_of(node),
                       context.symbol, context.function_name)
         )
+
+    def _growing_file_set(self, iterable: cst.BaseExpression) -> bool:
+        """Not a literal list, and not a handful of experiment results or lookup files."""
+        if is_literal_collection(iterable):
+            return False
+        resolved = self.bindings.resolve(iterable)
+        texts = [self.scan.code(iterable)] + ([self.scan.code(resolved)] if resolved is not None else [])
+        return not any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) for t in texts)
 
     def _record_concat(self, node: cst.Call) -> None:
         objs = argument(node, "objs", 0)
@@ -640,6 +651,8 @@ class CollectToDriver(BindingDetector):
                 continue
             if method in ("select", "selectExpr", "withColumn", "filter", "where") and self._aggregates(call):
                 return True
+            if method in ("select", "selectExpr") and any(arg.star or isinstance(arg.value, cst.Name) for arg in call.args):
+                return True  # columns held in a variable may be aggregates: unknown
             if method == "sql" and call.args:
                 query = self.bindings.string(call.args[0].value)
                 if query is None or _SPARK_SQL_REDUCERS.search(query):
@@ -780,6 +793,11 @@ _HTTP_GETS = frozenset({
 })
 _URL_OPENERS = frozenset({"urllib.request.urlopen", "urllib.request.urlopen.read", "urllib2.urlopen"})
 _SMALL_DOCUMENTS = re.compile(r"\.(json|txt|ya?ml|md|html?|xml|cfg|ini|toml)(\?|$)", re.IGNORECASE)
+# Downloads of a known, small kind: a tool binary, a script, an icon or a short clip.
+_SMALL_DOWNLOADS = re.compile(
+    r"(binary|executable|script|\.py\b|\bwav|mp3|\.png|\.jpe?g|\.gif|\.svg|icon|thumbnail|avatar|favicon)",
+    re.IGNORECASE,
+)
 
 
 @register
@@ -799,6 +817,10 @@ class DownloadBuffered(BindingDetector):
         if found is None:
             return
         url, instead = found
+        destination = self.bindings.resolve(func.value)
+        where = [url, self.scan.context.function_name, self.scan.code(destination if destination is not None else func.value)]
+        if any(_SMALL_DOWNLOADS.search(text) for text in where):
+            return
         self.report(node, url=url, instead=instead)
 
     def _buffered_download(self, data: cst.BaseExpression) -> tuple[str, str] | None:

@@ -136,7 +136,7 @@ def test_cch003_callback_inside_a_method_feeds_the_instance_queue():
     code = """
         import queue
 
-        class Streamer:
+        class Relay:
             def __init__(self):
                 self.out = queue.Queue()
 
