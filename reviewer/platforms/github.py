@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -285,9 +286,20 @@ class GitHubPublisher:
         title = f"{len(result.findings)} question(s) from arch-review"
         conclusion = "failure" if blocking else ("neutral" if result.findings else "success")
         output = {"title": title, "summary": title, "annotations": batches[0]}
+        # Tells this run's check run apart from earlier runs' on the same head when re-reading after a 5xx.
+        external_id = f"arch-review-{uuid.uuid4().hex}"
+
+        def already_there():
+            try:
+                runs = self.repo.get_commit(head_sha).get_check_runs(check_name=CHECK_NAME)
+                return next((r for r in runs if r.external_id == external_id), None)
+            except GithubException:
+                return None
+
         try:
             run = self.gate.call("creating the check run", lambda: self.repo.create_check_run(
-                name=CHECK_NAME, head_sha=head_sha, status="completed", conclusion=conclusion, output=output))
+                name=CHECK_NAME, head_sha=head_sha, external_id=external_id, status="completed",
+                conclusion=conclusion, output=output), recheck=already_there)
             for batch in batches[1:]:
                 self.gate.call("adding check run annotations", lambda b=batch: run.edit(
                     output={"title": title, "summary": title, "annotations": b}))

@@ -165,6 +165,8 @@ class FakeGitHub:
         ("POST", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/issues/(?P<n>\d+)/comments", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "create_issue_comment"),
         ("PATCH", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/issues/comments/(?P<c>\d+)", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "edit_issue_comment"),
         ("POST", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/check-runs", "/repos/{owner}/{repo}/check-runs", "create_check_run"),
+        ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/commits/(?P<ref>[^/]+)/check-runs",
+         "/repos/{owner}/{repo}/commits/{ref}/check-runs", "list_check_runs"),
         ("PATCH", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/check-runs/(?P<c>\d+)", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "edit_check_run"),
     ]
 
@@ -347,10 +349,16 @@ class FakeGitHub:
         run_id = next(self._ids)
         value = self._object("check-run", id=run_id, name=data["name"], head_sha=data["head_sha"],
                              status=data.get("status", "queued"), conclusion=data.get("conclusion"),
+                             external_id=data.get("external_id"),
                              url=f"{self.api_url}/repos/{self.repo}/check-runs/{run_id}")
         value["_annotations"] = list(data.get("output", {}).get("annotations", []))
         self.check_runs[run_id] = value
         return 201, {}, {k: v for k, v in value.items() if not k.startswith("_")}
+
+    def list_check_runs(self, match, query, data):
+        runs = [{k: v for k, v in run.items() if not k.startswith("_")} for run in self.check_runs.values()
+                if run["head_sha"] == match["ref"] and run["name"] == query.get("check_name", run["name"])]
+        return 200, {}, {"total_count": len(runs), "check_runs": runs}
 
     def edit_check_run(self, match, query, data):
         run = self.check_runs.get(int(match["c"]))

@@ -234,3 +234,15 @@ def test_pull_request_target_reviews_the_head_without_checking_it_out(pr, fake, 
     assert done.returncode == 0, done.stderr
     assert not (pr.work / "svc.py").exists()
     assert len(fake.writes("POST", r"/reviews$")[0][2]["comments"]) == 3
+
+
+def test_a_502_after_the_check_run_was_created_does_not_create_a_second(pr, fake, tmp_path):
+    fake.faults.append(Fault("POST", r"/check-runs$", 502, after=True))
+    pr.checkout_merge()
+    pr.sync(fake)
+    assert run_action(pr, fake, tmp_path).returncode == 0
+    assert len(fake.check_runs) == 1
+    assert any(method == "GET" and path.endswith(f"/commits/{pr.head_sha}/check-runs")
+               for method, path, _ in fake.requests)
+    assert run_action(pr, fake, tmp_path).returncode == 0  # a rerun on the same head makes its own
+    assert len(fake.check_runs) == 2

@@ -31,6 +31,7 @@ OPERATIONS = {
     "/repos/{owner}/{repo}/issues/comments/{comment_id}": ["patch"],
     "/repos/{owner}/{repo}/check-runs": ["post"],
     "/repos/{owner}/{repo}/check-runs/{check_run_id}": ["patch"],
+    "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
 }
 
 
