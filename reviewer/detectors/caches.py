@@ -28,8 +28,8 @@ _FEW_VALUED_TYPES = frozenset({"builtins.bool", "typing.Literal", "typing_extens
 _DATA_WORDS = frozenset({
     "text", "texts", "input", "inputs", "prompt", "prompts", "query", "queries", "question", "questions",
     "sentence", "sentences", "doc", "docs", "document", "documents", "passage", "passages", "chunk",
-    "content", "contents", "conversation", "utterance", "image", "images", "img", "audio", "url", "urls",
-    "uri", "user", "users", "customer", "session", "request", "req", "payload", "body", "embedding",
+    "content", "contents", "conversation", "utterance", "image", "images", "img", "audio",
+    "user", "users", "customer", "session", "request", "req", "payload", "body", "embedding",
     "html", "snippet", "completion", "instruction", "caption", "review", "tweet", "comment", "email",
     "transcript", "title", "description", "sku", "product", "order", "account",
 })
