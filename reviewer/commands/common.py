@@ -70,17 +70,21 @@ def emit(args: argparse.Namespace, setup: Setup, result: RunResult, root: Path) 
         version=__version__,
         color=not to_file and args.format == "text" and color_wanted(sys.stdout),
     )
-    document = render(args.format, result, ctx)
-    if to_file:
-        output = Path(args.output)
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(document, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    else:
+    write_document(args.output, render(args.format, result, ctx))
+
+
+def write_document(output: str | None, document: str) -> None:
+    """To the --output file, or to stdout without one."""
+    if not output:
         sys.stdout.write(document)
         sys.stdout.flush()
+        return
+    path = Path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def exit_code(result: RunResult, fail_level: str) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from reviewer import __version__
-from reviewer.commands.common import Setup, emit, exit_code
+from reviewer.commands.common import Setup, emit, exit_code, write_document
 from reviewer.commands.errors import UsageError, warning
 from reviewer.diff import FileChange
 from reviewer.platforms import actions
@@ -240,7 +240,7 @@ def finish(
     head_sha = prepared.head_sha or _rev_parse(root, args.head or "HEAD")
     if args.format == "github-review-json":
         plan = plan_review(result.findings, changes, rules, max_comments=max_comments)
-        _write(args, dump(review_payload(plan, head_sha)))
+        write_document(args.output, dump(review_payload(plan, head_sha)))
     else:
         emit(args, setup, result, root)
     if prepared.context is None:
@@ -292,19 +292,6 @@ def _write_results(setup: Setup, result: RunResult, root: Path) -> dict[str, Pat
     except OSError as exc:
         warning(f"cannot write {directory}: {exc.strerror or exc}")
     return {name: path.relative_to(root) for name, path in paths.items()}
-
-
-def _write(args: argparse.Namespace, document: str) -> None:
-    if args.output:
-        output = Path(args.output)
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(document, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    else:
-        sys.stdout.write(document)
-        sys.stdout.flush()
 
 
 def _rev_parse(root: Path, rev: str) -> str:
