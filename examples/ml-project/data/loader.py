@@ -12,7 +12,9 @@ FEATURE_STORE = "https://features.internal.example.com/v1"
 
 
 def load_clicks(pattern):
-    frames = [pd.read_csv(path) for path in glob.glob(pattern)]
+    frames = []
+    for path in glob.glob(pattern):
+        frames.append(pd.read_csv(path))
     return pd.concat(frames)
 
 
