@@ -795,7 +795,7 @@ _URL_OPENERS = frozenset({"urllib.request.urlopen", "urllib.request.urlopen.read
 _SMALL_DOCUMENTS = re.compile(r"\.(json|txt|ya?ml|md|html?|xml|cfg|ini|toml)(\?|$)", re.IGNORECASE)
 # Downloads of a known, small kind: a tool binary, a script, an icon or a short clip.
 _SMALL_DOWNLOADS = re.compile(
-    r"(binary|executable|script|\.py\b|\bwav|mp3|\.png|\.jpe?g|\.gif|\.svg|icon|thumbnail|avatar|favicon)",
+    r"(binary|executable|script|\.py\b|wav|mp3|\.png|\.jpe?g|\.gif|\.svg|icon|thumbnail|avatar|favicon)",
     re.IGNORECASE,
 )
 
