@@ -20,6 +20,9 @@ SAVE_WORDS = (
 # whatever they do, checkpointing included, is unknown.
 DISPATCH_WORDS = ("callback", "hook", "event", "trigger", "notify")
 RANGE_LIKE = frozenset({"range", "trange", "count", "tqdm"})
+# Optimizer steps inside these are test-time adaptation, benchmarks or demos: a rerun
+# costs little and there is nothing to resume.
+NOT_A_TRAINING_RUN = ("test", "eval", "valid", "predict", "infer", "bench", "profil", "debug", "demo", "smoke")
 
 
 def is_backward(call: CallSite) -> bool:
@@ -129,7 +132,10 @@ class TrainingLoopWithoutCheckpoint(Detector):
             if any(is_save(c) or is_dispatch(c) for c in reached):
                 continue
             function = loop.function
-            if function is not None and any(loop.node in loops for loops in function.yields_in):
+            if function is not None and (
+                any(loop.node in loops for loops in function.yields_in)
+                or function.name.lower().lstrip("_").startswith(NOT_A_TRAINING_RUN)
+            ):
                 continue
             if self._is_toy(loop, reached) or not self._runs_whole_job(loop, script_functions):
                 continue
@@ -172,3 +178,91 @@ def _header(scan, loop: Loop) -> str:
     if isinstance(loop, cst.For):
         return f"for {scan.code(loop.target)} in {scan.code(loop.iter)}"
     return f"while {scan.code(loop.test)}"
+
+
+LIGHTNING_TRAINERS = frozenset({
+    "lightning.Trainer", "lightning.pytorch.Trainer", "lightning.pytorch.trainer.Trainer",
+    "lightning.pytorch.trainer.trainer.Trainer", "pytorch_lightning.Trainer",
+    "pytorch_lightning.trainer.Trainer", "pytorch_lightning.trainer.trainer.Trainer",
+})
+LIGHTNING_PACKAGES = ("lightning.", "pytorch_lightning.")
+HF_PACKAGES = ("transformers.", "trl.")
+EPOCH_ARGUMENTS = ("max_epochs", "num_train_epochs")
+
+
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == name), None)
+
+
+def _is_literal(node: cst.BaseExpression | None, *values: object) -> bool:
+    if node is None:
+        return False
+    value = literal_value(node)
+    return not is_unknown(value) and any(type(value) is type(v) and value == v for v in values)
+
+
+@register
+class FrameworkCheckpointingDisabled(Detector):
+    """Lightning ``Trainer(enable_checkpointing=False)`` or Hugging Face
+    ``TrainingArguments(save_strategy="no")`` in a module that then trains."""
+
+    name = "framework-checkpointing-disabled"
+    tokens = ("enable_checkpointing", "checkpoint_callback", "save_strategy")
+    fields = frozenset({"setting", "horizon"})
+    defaults = {"max_short_run_steps": 1000}
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.candidates: list[tuple[cst.Call, str, str, str, str]] = []  # call, family, setting, symbol, function
+        self.trains = {"lightning": False, "hf": False}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.scan.names.qualify(node.func) or ""
+        if qualified.startswith(LIGHTNING_PACKAGES) and qualified.endswith("Trainer.fit"):
+            self.trains["lightning"] = True
+        if qualified.startswith(HF_PACKAGES) and qualified.endswith("Trainer.train"):
+            self.trains["hf"] = True
+        if any(a.star == "**" for a in node.args):
+            return
+        setting = None
+        if qualified in LIGHTNING_TRAINERS:
+            family, setting = "lightning", self._lightning_setting(node)
+        elif qualified.startswith(HF_PACKAGES) and qualified.endswith(("TrainingArguments", "Config")):
+            family, setting = "hf", self._hf_setting(node)
+        if setting is not None and not self._short_run(node):
+            context = self.scan.context
+            self.candidates.append((node, family, setting, context.symbol, context.function_name))
+
+    def _lightning_setting(self, call: cst.Call) -> str | None:
+        for name in ("enable_checkpointing", "checkpoint_callback"):
+            if _is_literal(_keyword(call, name), False):
+                return f"{name}=False"
+        return None
+
+    def _hf_setting(self, call: cst.Call) -> str | None:
+        strategy = _keyword(call, "save_strategy")
+        if strategy is None:
+            return None
+        if _is_literal(strategy, "no") or self.scan.code(strategy).endswith(".NO"):
+            return f"save_strategy={self.scan.code(strategy)}"
+        return None
+
+    def _short_run(self, call: cst.Call) -> bool:
+        """Smoke tests and short runs: nothing much to lose when they die."""
+        fast_dev_run = _keyword(call, "fast_dev_run")
+        if fast_dev_run is not None and not _is_literal(fast_dev_run, False, 0):
+            return True
+        if _is_literal(_keyword(call, "do_train"), False):
+            return True
+        max_steps = literal_value(_keyword(call, "max_steps") or cst.Name("None"))
+        if isinstance(max_steps, int) and not isinstance(max_steps, bool):
+            return 0 < max_steps < self.options["max_short_run_steps"]
+        return False
+
+    def finish(self) -> None:
+        for call, family, setting, symbol, function in self.candidates:
+            if not self.trains[family]:
+                continue
+            epochs = next((_keyword(call, name) for name in EPOCH_ARGUMENTS if _keyword(call, name) is not None), None)
+            horizon = f"{self.scan.code(epochs)}-epoch" if epochs is not None and not is_unknown(literal_value(epochs)) else "long"
+            self.report(call, symbol=symbol, function=function, setting=setting, horizon=horizon)

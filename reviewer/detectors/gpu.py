@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from reviewer.detectors.ml_code import called_name, mentions, uses_training_framework
+from reviewer.detectors.ml_code import (
+    ImportedNames,
+    ModuleCalls,
+    assigned_names,
+    called_name,
+    mentions,
+    uses_training_framework,
+)
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -54,7 +61,7 @@ def argument(call: cst.Call, name: str, position: int | None = None) -> cst.Base
 
 
 @dataclass
-class _Candidate:
+class _Candidate:  # reported in finish(), once the whole module is known
     node: cst.CSTNode
     symbol: str
     function: str
@@ -202,16 +209,15 @@ class RankAgnosticDevice(_DeviceDetector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.starts_process_group = False
+        self.calls = ModuleCalls(scan)
         self.selects_rank_device = False
         self.functions_reported: set[str] = set()
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.calls.record_function(node)
+
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.scan.names.qualify(node.func)
-        if qualified in INIT_PROCESS_GROUP:
-            backend = argument(node, "backend", 0)
-            if backend is None or literal_string(backend) != "gloo":
-                self.starts_process_group = True
+        qualified = self.calls.record_call(node).qualified
         if self._selects_device(node, qualified):
             self.selects_rank_device = True
         placement = self._default_device_placement(node, qualified)
@@ -261,8 +267,19 @@ class RankAgnosticDevice(_DeviceDetector):
             return 'device="cuda"'
         return None
 
+    def _script_starts_process_group(self) -> bool:
+        """The process group is started when this module runs as a script (under torchrun).
+        A worker class or library helper that starts it is driven by an orchestrator (Ray,
+        a launcher) that often gives each process a single visible GPU."""
+        starts = [c for c in self.calls.calls if c.qualified in INIT_PROCESS_GROUP]
+        if not starts:
+            return False
+        script = self.calls.script_functions()
+        return any(c.function is None or id(c.function) in script for c in starts)
+
     def finish(self) -> None:
-        if self.starts_process_group and not self.selects_rank_device and not uses_training_framework(self.scan):
+        if (self.candidates and not self.selects_rank_device and not uses_training_framework(self.scan)
+                and self._script_starts_process_group()):
             self.report_candidates()
 
 
@@ -287,11 +304,17 @@ class DdpWithoutDistributedSampler(Detector):
         self.wraps_model = False
         self.shards_data = False
         self.assigned_to: dict[int, str] = {}
+        self.rewrapped: set[str] = set()
         self.candidates: list[_Candidate] = []
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1:
             self.assigned_to[id(node.value)] = self.scan.code(node.targets[0].target)
+        # loader = wrap(loader): a privacy engine, accelerator or launcher hands back its own loader.
+        if isinstance(node.value, cst.Call):
+            targets = {n for t in node.targets for n in assigned_names(t.target)}
+            self.rewrapped |= {a.value.value for a in node.value.args
+                               if isinstance(a.value, cst.Name) and a.value.value in targets}
 
     def visit_Name(self, node: cst.Name) -> None:
         self._note_sharding(node.value)
@@ -335,4 +358,104 @@ class DdpWithoutDistributedSampler(Detector):
     def finish(self) -> None:
         if self.wraps_model and not self.shards_data and not uses_training_framework(self.scan):
             for candidate in self.candidates:
+                if candidate.fields["loader"] in self.rewrapped:
+                    continue
                 self.report(candidate.node, symbol=candidate.symbol, function=candidate.function, **candidate.fields)
+
+
+DATA_PARALLEL = frozenset({
+    "torch.nn.DataParallel",
+    "torch.nn.parallel.DataParallel",
+    "torch.nn.parallel.data_parallel.DataParallel",
+    "torch.nn.parallel.data_parallel",
+    "torch.nn.parallel.data_parallel.data_parallel",
+})
+# DataParallel as one backend among several the user picks (a strategy class, the
+# non-distributed branch of a launcher check) is a choice already made, not an oversight.
+BACKEND_CHOICE_WORDS = (
+    "distributed", "ddp", "world_size", "local_rank", "data_parallel", "dataparallel",
+    "strategy", "backend",
+)
+
+
+@register
+class DataParallelWrap(_DeviceDetector):
+    name = "data-parallel"
+    tokens = ("DataParallel", "data_parallel")
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.imports = ImportedNames()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        super().visit_Import(node)
+        self.imports.record_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.record_import(node)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.imports.record_assign(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.scan.names.qualify(node.func) not in DATA_PARALLEL:
+            return
+        context = self.scan.context
+        owner = context.enclosing_class
+        chosen = any(mentions(self.scan, test, BACKEND_CHOICE_WORDS) for test in self.branch_tests)
+        if chosen or (owner is not None and any(w in owner.name.lower() for w in BACKEND_CHOICE_WORDS)):
+            return
+        self.remember(node)
+
+    def finish(self) -> None:
+        self.candidates = [c for c in self.candidates if self.imports.reaches_through_import(c.node.func)]
+        self.report_candidates()
+
+
+CHECKPOINT_WORDS = ("ckpt", "checkpoint", "weight", "model", "state_dict", "pretrained", "resume")
+# Side files of a checkpoint that hold no device tensors worth mapping.
+NOT_WEIGHTS_WORDS = ("rng", "scaler", "sched", "meta", "training_args", "config", "vocab", "tokenizer",
+                     "corpus", "cache", "lexicon", "stats")
+
+
+@register
+class TorchLoadWithoutMapLocation(_DeviceDetector):
+    """``torch.load`` of what looks like model state, with no ``map_location``.
+
+    Only loads that are recognisably checkpoints count: the result goes into
+    ``load_state_dict``, is read as ``["model"]``/``["state_dict"]``, or the path or the
+    variable is named like one. Caches, vocabularies and in-memory buffers are left alone.
+    """
+
+    name = "torch-load-without-map-location"
+    tokens = ("load",)
+    fields = frozenset({"target"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.meaning: dict[int, str] = {}  # what the code around an expression calls it
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.meaning[id(node.value)] = " ".join(self.scan.code(t.target) for t in node.targets)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.meaning[id(node.value)] = self.scan.code(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if called_name(node) in ("load_state_dict", "load_checkpoint", "set_state_dict"):
+            for arg in node.args:
+                self.meaning[id(arg.value)] = "state_dict"
+        if self.scan.names.qualify(node.func) != "torch.load" or any(a.star for a in node.args):
+            return
+        location = argument(node, "map_location", 1)
+        if location is not None and literal_value(location) is not None:
+            return
+        source = argument(node, "f", 0)
+        if source is None or mentions(self.scan, source, ("bytesio", "buffer")):
+            return
+        described = (self.meaning.get(id(node), "") + " " + self.scan.code(source)).lower()
+        if any(word in described for word in CHECKPOINT_WORDS) and not any(w in described for w in NOT_WEIGHTS_WORDS):
+            self.remember(node, target=self.scan.code(source))
+
+    def finish(self) -> None:
+        self.report_candidates()

@@ -108,6 +108,7 @@ class ModuleCalls:
         self.functions_by_name: dict[str, list[FunctionSite]] = {}
         self.methods: dict[tuple[int, str], list[FunctionSite]] = {}
         self.loops: list[LoopSite] = []
+        self.calls_by_try_body: dict[int, list[CallSite]] = {}
         # Local functions passed by name (mp.spawn(worker), fire.Fire(main)), by whom.
         self.passed_functions: list[tuple[str, FunctionSite | None]] = []
 
@@ -140,6 +141,8 @@ class ModuleCalls:
         self.calls.append(site)
         if function is not None:
             function.calls.append(site)
+        for body in tries:
+            self.calls_by_try_body.setdefault(id(body), []).append(site)
         for arg in node.args:
             if isinstance(arg.value, cst.Name) and self.scan.names.qualify(arg.value) is None:
                 self.passed_functions.append((arg.value.value, function))
@@ -259,7 +262,55 @@ class ModuleCalls:
         return inside
 
     def in_try_body(self, body: cst.BaseSuite) -> list[CallSite]:
-        return [call for call in self.calls if body in call.try_bodies]
+        """Calls in a ``try`` body, not counting defs nested in it."""
+        return self.calls_by_try_body.get(id(body), [])
+
+
+class ImportedNames:
+    """Names bound by an import and never rebound by assignment in the module.
+
+    The resolver names a variable after the call that produced it, so after
+    ``model = nn.DataParallel(model)`` the call ``model(x)`` also resolves to
+    ``torch.nn.DataParallel``. A constructor rule must only fire where the callee is
+    reached through an import: ``nn.DataParallel(...)``, ``DP(...)``.
+    """
+
+    def __init__(self) -> None:
+        self.imported: set[str] = set()
+        self.assigned: set[str] = set()
+
+    def record_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            while isinstance(bound, cst.Attribute):
+                bound = bound.value
+            if isinstance(bound, cst.Name):
+                self.imported.add(bound.value)
+
+    def record_assign(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.assigned.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.record_assign(element.value)
+
+    def reaches_through_import(self, func: cst.BaseExpression) -> bool:
+        while isinstance(func, cst.Attribute):
+            func = func.value
+        return isinstance(func, cst.Name) and func.value in self.imported and func.value not in self.assigned
+
+
+def assigned_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names an assignment target binds: ``a``, ``a, (b, c)``, ``[*rest]``."""
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from assigned_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from assigned_names(target.value)
 
 
 def mentions(scan: "FileScan", node: cst.CSTNode, words: Iterable[str]) -> bool:
