@@ -1,0 +1,186 @@
+"""Code that assumes one GPU: what counts as pinned, rank-blind or unsharded, and what is trusted."""
+
+import pytest
+
+from reviewer.ruleset.loader import load_rules
+from tests.engine.rulefactory import run
+
+RULES = load_rules()
+
+
+def findings(code, rule_id, path="train.py"):
+    result = run(code, RULES[rule_id], path=path)
+    assert not result.rule_errors, result.rule_errors
+    return [f for f in result.findings if f.rule == rule_id]
+
+
+DISTRIBUTED = "import os, torch\nimport torch.distributed as dist\n"
+
+
+@pytest.mark.parametrize(
+    "line, index",
+    [
+        ('model.to("cuda:1")', "1"),
+        ("model.cuda(2)", "2"),
+        ('torch.device("cuda", 3)', "3"),
+        ("torch.cuda.set_device(0)", "0"),
+        ('x = torch.zeros(4, device="cuda:0")', "0"),
+        ('state = torch.load(p, map_location="cuda:0")', "0"),
+        ("DDP(model, device_ids=[0, 1])", "0, 1"),
+        ('os.environ["CUDA_VISIBLE_DEVICES"] = "0,1"', "0,1"),
+    ],
+)
+def test_gpu001_names_the_pinned_index(line, index):
+    [finding] = findings(DISTRIBUTED + line + "\n", "GPU001")
+    assert f"GPU {index}" in finding.message
+    assert f"GPU {index}" in finding.question
+
+
+def test_gpu001_needs_evidence_of_several_processes():
+    assert findings('import torch\nmodel.to("cuda:1")\n', "GPU001") == []
+    assert findings('import torch\nrank = int(os.environ["LOCAL_RANK"])\nmodel.to("cuda:1")\n', "GPU001")
+    assert findings('import torch.distributed\nmodel.to("cuda:1")\n', "GPU001")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'if args.local_rank == -1:\n    device = torch.device("cuda:0")\n',
+        'if not dist.is_initialized():\n    model.cuda(0)\nelse:\n    model.cuda(local_rank)\n',
+        'device = "cuda:0" if world_size == 1 else f"cuda:{rank}"\nmodel.to(torch.device(device))\n',
+        'model.to(f"cuda:{local_rank}")\n',
+        "model.cuda(local_rank)\n",
+        'x.to("cuda")\n',
+    ],
+)
+def test_gpu001_trusts_rank_aware_branches_and_computed_devices(code):
+    assert findings(DISTRIBUTED + code, "GPU001") == []
+
+
+SCRIPT = "import torch\nimport torch.distributed as dist\n"
+
+
+def test_gpu002_flags_once_per_function_in_a_script():
+    code = SCRIPT + (
+        "def main():\n"
+        "    dist.init_process_group('nccl')\n"
+        "    model = Net().cuda()\n"
+        "    batch = batch.cuda()\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n"
+    )
+    [finding] = findings(code, "GPU002")
+    assert finding.line == 5
+    assert finding.message.startswith("`.cuda()`")
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "torch.cuda.set_device(local_rank)",
+        "with torch.cuda.device(rank):\n    pass",
+        "device = torch.device('cuda', local_rank)",
+        "device = f'cuda:{local_rank}'",
+        "device = 'cuda:' + str(rank)",
+        "model = DDP(model, device_ids=[args.gpu])",
+        "model = model.cuda(args.gpu)",
+        "os.environ['CUDA_VISIBLE_DEVICES'] = str(local_rank)",
+    ],
+)
+def test_gpu002_silent_when_the_script_selects_the_rank_device(selection):
+    code = SCRIPT + "import os\ndist.init_process_group('nccl')\n" + selection + "\nmodel = Net().cuda()\n"
+    assert findings(code, "GPU002") == []
+
+
+def test_gpu002_leaves_worker_classes_to_their_orchestrator():
+    code = SCRIPT + (
+        "class RolloutWorker(Worker):\n"
+        "    def __init__(self):\n"
+        "        dist.init_process_group('nccl')\n"
+        "        self.model = Net().to('cuda')\n"
+    )
+    assert findings(code, "GPU002") == []
+
+
+def test_gpu002_skips_trainer_frameworks():
+    code = SCRIPT + "import deepspeed\ndist.init_process_group('nccl')\nmodel = Net().cuda()\n"
+    assert findings(code, "GPU002") == []
+
+
+def test_gpu003_flags_constructor_calls_not_calls_of_the_wrapped_model():
+    code = "import torch.nn as nn\nmodel = nn.DataParallel(model)\nout = model(batch)\nself.net(x)\n"
+    [finding] = findings(code, "GPU003")
+    assert finding.line == 2
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import torch\nif args.distributed:\n    m = DDP(m)\nelse:\n    m = torch.nn.DataParallel(m)\n",
+        "from torch.nn import DataParallel\nclass DataParallelStrategy:\n    def setup(self, m):\n        return DataParallel(m)\n",
+        "import torch\nok = isinstance(m, torch.nn.DataParallel)\n",
+    ],
+)
+def test_gpu003_leaves_chosen_backends_and_type_checks(code):
+    assert findings(code, "GPU003") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "state = torch.load(args.resume)",
+        "model.load_state_dict(torch.load(path))",
+        "expert = torch.load(path)['model']",
+        "weights = torch.load(f)",
+        "sd = torch.load('lit_model.pth', mmap=True)",
+    ],
+)
+def test_gpu004_flags_checkpoint_shaped_loads(code):
+    assert findings("import torch\n" + code + "\n", "GPU004")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "state = torch.load(args.resume, map_location='cpu')",
+        "state = torch.load(args.resume, 'cpu')",
+        "state = torch.load(args.resume, map_location=device)",
+        "state = torch.load(args.resume, **kw)",
+        "metrics = torch.load(io.BytesIO(payload))",
+        "corpus = torch.load(cached_file)",
+        "rng = torch.load(os.path.join(checkpoint, 'rng_state.pth'))",
+        "scaler.load_state_dict(torch.load(scaler_file))",
+    ],
+)
+def test_gpu004_leaves_mapped_loads_buffers_and_side_files(code):
+    assert findings("import io, os, torch\n" + code + "\n", "GPU004") == []
+
+
+DDP_MODULE = (
+    "import torch\n"
+    "from torch.nn.parallel import DistributedDataParallel as DDP\n"
+    "from torch.utils.data import DataLoader\n"
+    "model = DDP(model, device_ids=[rank])\n"
+)
+
+
+def test_gpu005_flags_the_training_loader():
+    [finding] = findings(DDP_MODULE + "train_loader = DataLoader(train_set, batch_size=64, shuffle=True)\n", "GPU005")
+    assert "`train_loader`" in finding.message
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [
+        "val_loader = DataLoader(val_set, batch_size=64)",
+        "loader = DataLoader(dataset, batch_size=64)",
+        "train_loader = DataLoader(train_set, 64, False, sampler)",
+        "train_loader = DataLoader(train_set, batch_sampler=bucket_sampler)",
+        "train_loader = DataLoader(train_set, **kw)",
+        "train_loader = DataLoader(train_set, shuffle=True)\ntrain_loader = idist.auto_dataloader(train_loader)",
+        "train_loader = DataLoader(load_dataset('c4', streaming=True), batch_size=8)",
+        "train_set = train_set.shard(num_shards=world, index=rank)\ntrain_loader = DataLoader(train_set, shuffle=True)",
+    ],
+)
+def test_gpu005_trusts_samplers_sharding_and_eval_loaders(loader):
+    assert findings(DDP_MODULE + loader + "\n", "GPU005") == []
