@@ -66,6 +66,7 @@ class _Candidate:  # reported in finish(), once the whole module is known
     symbol: str
     function: str
     fields: dict[str, str]
+    function_node: cst.CSTNode | None = None
 
 
 class _DeviceDetector(Detector):
@@ -112,7 +113,9 @@ class _DeviceDetector(Detector):
 
     def remember(self, node: cst.CSTNode, **fields: str) -> None:
         context = self.scan.context
-        self.candidates.append(_Candidate(node, context.symbol, context.function_name, fields))
+        function = context.function
+        self.candidates.append(_Candidate(node, context.symbol, context.function_name, fields,
+                                          function.node if function is not None else None))
 
     def report_candidates(self) -> None:
         for candidate in self.candidates:
@@ -130,9 +133,21 @@ class HardcodedGpuIndex(_DeviceDetector):
     tokens = ("cuda", "CUDA_VISIBLE_DEVICES", "device_ids")
     fields = frozenset({"index"})
 
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.calls = ModuleCalls(scan)
+        self.traces_on_one_process = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.calls.record_function(node)
+
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.scan.names.qualify(node.func)
+        qualified = self.calls.record_call(node).qualified
         self.note_multi_process_call(qualified)
+        if qualified in INIT_PROCESS_GROUP:
+            backend = argument(node, "backend", 0)
+            # The "fake" backend traces a whole world from one process.
+            self.traces_on_one_process |= backend is not None and literal_string(backend) == "fake"
         index = self._pinned_index(node, qualified)
         if index is not None and not self.rank_aware_branch():
             self.remember(node, index=index)
@@ -194,8 +209,17 @@ class HardcodedGpuIndex(_DeviceDetector):
         return None
 
     def finish(self) -> None:
-        if self.multi_process_evidence or self.scan.names.imports_any(["torch.distributed"]):
-            self.report_candidates()
+        """Only scripts: a library module that pins an index (an emulated ``Tensor.cuda()``,
+        a single-process tool) is not launched once per GPU."""
+        if self.traces_on_one_process or not (
+            self.multi_process_evidence or self.scan.names.imports_any(["torch.distributed"])
+        ):
+            return
+        script = self.calls.script_functions()
+        functions = {id(site.node): site for site in self.calls.functions.values()}
+        self.candidates = [c for c in self.candidates if c.function_node is None
+                           or id(functions.get(id(c.function_node))) in script]
+        self.report_candidates()
 
 
 @register
