@@ -655,7 +655,8 @@ class CollectToDriver(BindingDetector):
                 return True  # columns held in a variable may be aggregates: unknown
             if method == "sql" and call.args:
                 query = self.bindings.string(call.args[0].value)
-                if query is None or _SPARK_SQL_REDUCERS.search(query):
+                # No FROM: a query of functions (current_catalog(), version()) returns one row.
+                if query is None or _SPARK_SQL_REDUCERS.search(query) or not re.search(r"\bFROM\b", query, re.IGNORECASE):
                     return True
         return False
 
