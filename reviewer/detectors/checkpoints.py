@@ -16,6 +16,8 @@ SAVE_WORDS = (
     "save", "checkpoint", "ckpt", "snapshot", "log_model", "log_artifact", "push_to_hub",
     "upload", "dump", "serialize", "persist", "export",
 )
+# Serializers that return a string and write nothing (a JSON log line is not a checkpoint).
+RETURNS_TEXT = frozenset({"dumps", "json_dumps", "serialize_to_string"})
 # Calls that hand control to code this module cannot see (callbacks, hooks, events):
 # whatever they do, checkpointing included, is unknown.
 DISPATCH_WORDS = ("callback", "hook", "event", "trigger", "notify")
@@ -40,6 +42,8 @@ def is_optimizer_step(call: CallSite) -> bool:
 
 def is_save(call: CallSite) -> bool:
     name = call.name.lower()
+    if name in RETURNS_TEXT:
+        return False
     if any(word in name for word in SAVE_WORDS) or (call.qualified or "").endswith("Snapshot.take"):
         return True
     # ray.train.report(metrics, checkpoint=...), trainer.step(..., ckpt_path=...)
