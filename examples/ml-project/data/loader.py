@@ -2,6 +2,7 @@
 
 import functools
 import glob
+import json
 
 import pandas as pd
 import requests
@@ -46,3 +47,20 @@ class ClickDataset(Dataset):
 
     def __getitem__(self, index):
         return self.features[index], self.labels[index]
+
+
+class SessionDataset(Dataset):
+    """One JSON file per user session."""
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        try:
+            with open(self.paths[index]) as handle:
+                return json.load(handle)
+        except Exception:
+            return None
