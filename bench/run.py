@@ -38,9 +38,9 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 try:
     import tomllib
@@ -374,7 +374,7 @@ class TreeMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.enabled = os.path.isdir("/proc/self")
 
-    def __enter__(self) -> "TreeMemory":
+    def __enter__(self) -> TreeMemory:
         if self.enabled:
             self._thread.start()
         return self
@@ -538,9 +538,7 @@ def fixit_subset(corpus: Corpus, fraction: float, seed: str) -> list[str]:
 
 
 def build_cases(args: argparse.Namespace, corpus: Corpus, tools: dict[str, Tool], out: Path, seed: str) -> list[Case]:
-    arch = tools["arch-review"]
     full_files, pr_files = list(corpus.files), list(corpus.pr_files)
-    full_loc, pr_loc = corpus.loc(full_files), corpus.loc(pr_files)
     cache_dir = out / "arch-cache"
     base_env = bench_env()
     arch_env = {**base_env, "ARCH_REVIEW_CACHE_DIR": str(cache_dir), "NO_COLOR": "1"}
@@ -564,7 +562,12 @@ def build_cases(args: argparse.Namespace, corpus: Corpus, tools: dict[str, Tool]
         cases.append(case)
 
     wanted = set(args.suites)
-    a = lambda t: t.command("arch-review")  # noqa: E731
+    def a(t: Tool) -> str:
+        return t.command("arch-review")
+
+    def fixit_argv(t: Tool, paths: Sequence[str]) -> list[str]:
+        return [t.command(), "--quiet", "lint", *paths]
+
     if "pr" in wanted:
         add("pr", "arch-review", "arch-review diff", lambda t: [
             a(t), "diff", "--base", corpus.base_branch, "--format", "json", "--output", str(out / "arch-diff.json")],
@@ -598,7 +601,6 @@ def build_cases(args: argparse.Namespace, corpus: Corpus, tools: dict[str, Tool]
                 t.command(), "check", "--isolated", "--no-cache", "--select", "S113,ASYNC", "--exit-zero",
                 "--output-format", "json", "--output-file", str(out / f"ruff-{g}.json"), *p])
         if "fixit" in peers:
-            fixit_argv = lambda t, p: [t.command(), "--quiet", "lint", *p]  # noqa: E731
             if suite == "full" and not args.fixit_full:
                 subset = fixit_subset(corpus, args.fixit_fraction, seed)
                 startup = fixit_startup(tools["fixit"], corpus, args.timeout) if not tools["fixit"].problem else 0.0
@@ -657,20 +659,23 @@ def _fmt(value: float | None, spec: str, missing: str = "-") -> str:
 
 def table(cases: Sequence[Case], markdown: bool) -> str:
     refs = {c.suite: c.seconds for c in cases if c.reference and c.seconds}
+    cpu_refs = {c.suite: c.cpu_seconds for c in cases if c.reference and c.cpu_seconds}
     head = ["case", "tool", "files", "kLOC", "runs", "median s", "CPU s", "kLOC/s", "peak MB (tree PSS)",
-            "max RSS MB (1 proc)", "peer / arch-review"]
+            "max RSS MB (1 proc)", "peer / arch-review", "same, CPU s"]
     rows = []
     for c in cases:
         seconds = c.seconds
         if c.problem:
-            rest = [c.problem] + [""] * 6
+            rest = [c.problem] + [""] * 7
         else:
             approx = "~" if c.extrapolate else ""
-            ratio = ""
+            ratio = cpu_ratio = ""
             if not c.reference and seconds and refs.get(c.suite):
                 ratio = f"{approx}{seconds / refs[c.suite]:.2f}x"
-            elif c.reference:
-                ratio = "(reference)"
+            if not c.reference and c.cpu_seconds and cpu_refs.get(c.suite):
+                cpu_ratio = f"{approx}{c.cpu_seconds / cpu_refs[c.suite]:.2f}x"
+            if c.reference:
+                ratio = cpu_ratio = "(reference)"
             rest = [
                 f"{approx}{_fmt(seconds, '.2f')}",
                 f"{approx}{_fmt(c.cpu_seconds, '.2f')}",
@@ -678,6 +683,7 @@ def table(cases: Sequence[Case], markdown: bool) -> str:
                 _fmt(c.peak("peak_pss_mb"), ".0f") if not c.extrapolate else f"({_fmt(c.peak('peak_pss_mb'), '.0f')})",
                 _fmt(c.peak("max_rss_mb"), ".0f") if not c.extrapolate else f"({_fmt(c.peak('max_rss_mb'), '.0f')})",
                 ratio,
+                cpu_ratio,
             ]
         rows.append([c.suite, c.label, str(c.files), f"{c.loc / 1000:.1f}", str(len(c.samples)), *rest])
     if markdown:
@@ -686,7 +692,9 @@ def table(cases: Sequence[Case], markdown: bool) -> str:
     else:
         widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
         widths[5] = max(widths[5], 8) if rows else widths[5]
-        fmt = lambda r: "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip()  # noqa: E731
+        def fmt(row: Sequence[str]) -> str:
+            return "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip()
+
         lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
     notes = [f"{c.label} ({c.suite}): {c.note}" for c in cases if c.note and not c.problem]
     if notes:
@@ -709,7 +717,10 @@ def verdicts(cases: Sequence[Case]) -> list[str]:
         ok = ratio >= need
         tag = ("AIM ok" if ok else "AIM --") if aim else ("PASS" if ok else "FAIL")
         approx = "~" if peer.extrapolate else ""
-        out.append(f"[{tag:^5}] {text}: {approx}{ratio:.2f}x (need >= {need:g}x)")
+        cpu = ""
+        if peer.cpu_seconds and ref.cpu_seconds:
+            cpu = f"; CPU time {approx}{peer.cpu_seconds / ref.cpu_seconds:.2f}x"
+        out.append(f"[{tag:^5}] {text}: {approx}{ratio:.2f}x wall (need >= {need:.2g}x){cpu}")
 
     diff, scan = get("pr", "arch-review diff"), get("full", "arch-review scan (cold")
     if diff is not None:
@@ -826,6 +837,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-sample", default="300", help="'pr' or a number of files (default 300)")
     parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
     parser.add_argument("--choose-sample", action="store_true", help="print the deterministic PR sample and exit")
+    parser.add_argument("--report", type=Path, metavar="JSON", help="print the table of a run saved with --json")
     args = parser.parse_args(argv)
     if args.quick:
         args.runs = 1
@@ -834,6 +846,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        return print_report(args.report, args.markdown)
     spec = load_spec()
     args.corpus_dir.mkdir(parents=True, exist_ok=True)
     if args.choose_sample:
@@ -862,31 +876,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_case(case, corpus.repo, args.runs, args.timeout)
     after = machine_line()
 
-    lines = [
+    header = [
         f"arch-review benchmark, {started:%Y-%m-%d %H:%M} UTC, {args.runs} run(s) per case (median)",
-        f"corpus: {spec['package']['name']}=={spec['package']['version']} wheel source, "
-        f"{len(corpus.files)} files / {corpus.loc(corpus.files) / 1000:.0f} kLOC; PR sample "
-        f"{len(corpus.pr_files)} files / {corpus.loc(corpus.pr_files):,} lines",
+        (f"corpus: {spec['package']['name']}=={spec['package']['version']} wheel source, "
+         f"{len(corpus.files)} files / {corpus.loc(corpus.files) / 1000:.0f} kLOC; PR sample "
+         f"{len(corpus.pr_files)} files / {corpus.loc(corpus.pr_files):,} lines"),
         f"machine: {before} (at start); {', '.join(after.rsplit(', ', 2)[-2:])} (at end)",
         "tools: " + "; ".join(f"{t.name} {t.version}" if not t.problem else f"{t.name} unavailable"
                               for t in tools.values()),
-        "",
-        table(cases, args.markdown),
-        "",
-        "targets (ratios from this run):",
-        *verdicts(cases),
     ]
-    print("\n".join(lines))
+    print(render(header, cases, args.markdown))
     if args.json:
         args.json.write_text(json.dumps({
+            "header": header,
             "started": started.isoformat(), "runs": args.runs, "machine_start": before, "machine_end": after,
             "tools": {t.name: {"version": t.version, "problem": t.problem} for t in tools.values()},
             "cases": [{
                 "suite": c.suite, "tool": c.tool, "label": c.label, "files": c.files, "loc": c.loc,
                 "seconds": c.seconds, "samples": [s.__dict__ | {"stderr": None} for s in c.samples],
-                "problem": c.problem, "note": c.note,
+                "problem": c.problem, "note": c.note, "reference": c.reference, "extrapolate": c.extrapolate,
             } for c in cases],
         }, indent=2, default=str))
+    return 0
+
+
+def render(header: Sequence[str], cases: Sequence[Case], markdown: bool) -> str:
+    lines = [*header, "", table(cases, markdown), "", "targets (ratios from this run):", *verdicts(cases)]
+    return "\n".join(lines)
+
+
+def print_report(path: Path, markdown: bool) -> int:
+    saved = json.loads(path.read_text())
+    cases = []
+    for item in saved["cases"]:
+        case = Case(item["suite"], item["tool"], item["label"], files=item["files"], loc=item["loc"],
+                    reference=item.get("reference", False), problem=item["problem"], note=item["note"])
+        case.extrapolate = tuple(item["extrapolate"]) if item.get("extrapolate") else None  # type: ignore[assignment]
+        for sample in item["samples"]:
+            case.samples.append(Sample(sample["seconds"], sample.get("cpu_seconds"), sample.get("peak_pss_mb"),
+                                       sample.get("max_rss_mb"), sample["returncode"]))
+        cases.append(case)
+    print(render(saved.get("header", [f"arch-review benchmark, {saved['started']}"]), cases, markdown))
     return 0
 
 
