@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import libcst as cst
 
+from reviewer.engine.names import assigned_names  # noqa: F401 - re-exported for detectors
+
 if TYPE_CHECKING:
     from reviewer.engine.runner import FileScan
 
@@ -300,17 +302,6 @@ class ImportedNames:
         while isinstance(func, cst.Attribute):
             func = func.value
         return isinstance(func, cst.Name) and func.value in self.imported and func.value not in self.assigned
-
-
-def assigned_names(target: cst.BaseExpression) -> Iterator[str]:
-    """The names an assignment target binds: ``a``, ``a, (b, c)``, ``[*rest]``."""
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from assigned_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from assigned_names(target.value)
 
 
 def mentions(scan: "FileScan", node: cst.CSTNode, words: Iterable[str]) -> bool:

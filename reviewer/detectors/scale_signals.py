@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
+from reviewer.engine.names import assigned_names
+
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 
 from reviewer.ruleset.detector import Detector
@@ -231,14 +233,7 @@ def chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:
             return node
 
 
-def bound_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from bound_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from bound_names(target.value)
+bound_names = assigned_names
 
 
 def names_in(node: cst.CSTNode) -> Iterator[str]:

@@ -76,14 +76,15 @@ def _import_bindings(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, s
         yield bound, f"{module}.{name}" if module and not module.endswith(".") else f"{module}{name}"
 
 
-def _assigned_names(target: cst.BaseExpression) -> Iterator[str]:
+def assigned_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names an assignment target binds: ``a``, ``a, (b, c)``, ``[*rest]``."""
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            yield from _assigned_names(element.value)
+            yield from assigned_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _assigned_names(target.value)
+        yield from assigned_names(target.value)
 
 
 def _simple_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
@@ -169,7 +170,7 @@ class NameResolver:
         for target in targets:
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
                 continue  # self.x is pre-scanned per class
-            names = list(_assigned_names(target))
+            names = list(assigned_names(target))
             single = len(names) == 1 and isinstance(target, cst.Name)
             for name in names:
                 self._bind(name, qualified if single else None)
@@ -179,7 +180,7 @@ class NameResolver:
             self._bind(target.value, self.annotation_type(annotation))
 
     def record_unknown(self, target: cst.BaseExpression) -> None:
-        for name in _assigned_names(target):
+        for name in assigned_names(target):
             self._bind(name, None)
 
     def enter_function(self, node: cst.FunctionDef | cst.Lambda) -> None:
