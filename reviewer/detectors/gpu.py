@@ -40,6 +40,16 @@ DDP_WRAPPERS = frozenset({
 })
 
 
+def starts_one_process_world(call: cst.Call) -> bool:
+    """``init_process_group("fake", ...)`` or ``world_size=1``: a single process, often
+    spread over several devices on purpose (pipeline benchmarks, graph tracing)."""
+    backend = argument(call, "backend", 0)
+    world_size = argument(call, "world_size", 3)
+    return (backend is not None and literal_string(backend) == "fake") or (
+        world_size is not None and literal_value(world_size) == 1
+    )
+
+
 def literal_string(node: cst.BaseExpression) -> str | None:
     value = literal_value(node)
     return value if isinstance(value, str) else None
@@ -145,9 +155,7 @@ class HardcodedGpuIndex(_DeviceDetector):
         qualified = self.calls.record_call(node).qualified
         self.note_multi_process_call(qualified)
         if qualified in INIT_PROCESS_GROUP:
-            backend = argument(node, "backend", 0)
-            # The "fake" backend traces a whole world from one process.
-            self.traces_on_one_process |= backend is not None and literal_string(backend) == "fake"
+            self.traces_on_one_process |= starts_one_process_world(node)
         index = self._pinned_index(node, qualified)
         if index is not None and not self.rank_aware_branch():
             self.remember(node, index=index)
@@ -295,7 +303,8 @@ class RankAgnosticDevice(_DeviceDetector):
         """The process group is started when this module runs as a script (under torchrun).
         A worker class or library helper that starts it is driven by an orchestrator (Ray,
         a launcher) that often gives each process a single visible GPU."""
-        starts = [c for c in self.calls.calls if c.qualified in INIT_PROCESS_GROUP]
+        starts = [c for c in self.calls.calls
+                  if c.qualified in INIT_PROCESS_GROUP and not starts_one_process_world(c.node)]
         if not starts:
             return False
         script = self.calls.script_functions()
