@@ -164,6 +164,9 @@ class NameResolver:
         for name, qualified in _import_bindings(node):
             self._scopes[-1].bindings[name] = qualified
             self.imported.add(qualified)
+        if isinstance(node, cst.Import):
+            # ``import torch.distributed`` binds ``torch`` but imports the submodule too.
+            self.imported.update(filter(None, (dotted_name(alias.name) for alias in node.names)))
 
     def record_assign(self, targets: Iterable[cst.BaseExpression], value: cst.BaseExpression | None) -> None:
         qualified = self._value_type(value) if value is not None else None

@@ -163,3 +163,13 @@ def test_global_filled_in_a_startup_hook():
 
 def test_none_assignment_is_unknown_not_builtins():
     assert qualified_calls("x = None\nx.get(1)\n")["x.get"] is None
+
+
+def test_submodule_import_counts_for_imports_any():
+    import libcst as cst
+    from reviewer.engine.names import NameResolver
+
+    resolver = NameResolver(cst.parse_module("import torch.distributed\n"))
+    assert resolver.imports_any(["torch.distributed"])
+    assert resolver.imports_any(["torch"])
+    assert not resolver.imports_any(["torch.nn"])
