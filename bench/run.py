@@ -253,14 +253,21 @@ def arch_review_snapshot(source: Path, venv_root: Path) -> Tool:
     dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--", "reviewer", "rules", "pyproject.toml"],
                            capture_output=True, text=True)
     try:
-        if not python.exists():
+        fresh = not python.exists()
+        if fresh:
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
         log(f"installing a snapshot of {source} into {venv}")
+        # Dependencies once; after that only arch-review itself is rebuilt from the checkout.
+        reinstall = [] if fresh else ["--force-reinstall", "--no-deps"]
         done = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--force-reinstall",
-             "--upgrade-strategy", "only-if-needed", str(source)],
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *reinstall, str(source)],
             capture_output=True, text=True, timeout=1800,
         )
+        if done.returncode == 0 and not fresh:  # a changed pyproject may need new dependencies
+            done = subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+                capture_output=True, text=True, timeout=1800,
+            )
         if done.returncode != 0:
             lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.startswith("ERROR")]
             return Tool("arch-review", problem=f"pip install {source} failed: {(lines or ['?'])[-1][:160]}")
