@@ -419,7 +419,7 @@ class UnboundedFanout(BindingDetector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.limited = bool(_CONCURRENCY_LIMITS.search(scan.module.code))
+        self.limited = bool(_CONCURRENCY_LIMITS.search(scan.text))
         self.loop_targets: list[set[str]] = []
 
     def visit_For(self, node: cst.For) -> None:
@@ -589,7 +589,7 @@ class GrowingModuleCache(Detector):
         super().__init__(scan, rule, options)
         self.containers = _module_containers(scan)
         self.reported: set[str] = set()
-        code = scan.module.code
+        code = scan.text
         self.evicted = {name for name in self.containers if _evicts(code, name)}
 
     def visit_Assign(self, node: cst.Assign) -> None:
