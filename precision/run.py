@@ -37,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_CACHE = Path(os.environ.get("ARCH_REVIEW_CORPUS", "/tmp/corpus"))
 DEFAULT_PACKAGES = HERE / "packages.toml"
 DEFAULT_LABELS = HERE / "labels.csv"
+LABELS_DIR = HERE / "labels"
 SCAN_CONFIG = HERE / "scan-config.yml"
 
 CORE_FAMILIES = (
@@ -87,7 +88,8 @@ class Label:
     positive: bool
     rule_hint: str = ""
     note: str = ""
-    row: int = 0  # line in labels.csv, for messages
+    row: int = 0  # line in its file, for messages
+    source: str = "labels.csv"  # the file's name, for messages
 
     @property
     def pointer(self) -> str:
@@ -369,8 +371,32 @@ def parse_labels(text: str) -> list[Label]:
     return labels
 
 
-def load_labels(path: Path) -> list[Label]:
-    return parse_labels(path.read_text(encoding="utf-8"))
+def label_files(given: Sequence[Path] | None) -> list[Path]:
+    """The files given, or labels.csv and every labels/*.csv (one file per family or pack
+    keeps concurrent labelling from colliding)."""
+    if given:
+        return list(given)
+    return [DEFAULT_LABELS, *sorted(LABELS_DIR.glob("*.csv"))]
+
+
+def load_labels(paths: Sequence[Path]) -> list[Label]:
+    """Labels of every file; a pointer labelled twice (in one file or across files) is an error."""
+    labels: list[Label] = []
+    seen: dict[tuple, str] = {}
+    for path in paths:
+        try:
+            rows = parse_labels(path.read_text(encoding="utf-8"))
+        except LabelError as error:
+            raise LabelError(f"{path.name}: {error}") from None
+        for label in rows:
+            label = dataclasses.replace(label, source=path.name)
+            key = (label.package, label.path, label.line, label.family)
+            if key in seen:
+                raise LabelError(f"{path.name} row {label.row}: same package, path, line and "
+                                 f"family as {seen[key]}")
+            seen[key] = f"{path.name} row {label.row}"
+            labels.append(label)
+    return labels
 
 
 @dataclasses.dataclass
@@ -570,7 +596,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                         help="download/extract cache (default: %(default)s)")
     parser.add_argument("--packages-file", type=Path, default=DEFAULT_PACKAGES)
-    parser.add_argument("--labels-file", type=Path, default=DEFAULT_LABELS)
+    parser.add_argument("--labels-file", type=Path, action="append",
+                        help="label file (repeatable; default: labels.csv and labels/*.csv)")
     parser.add_argument("--only", metavar="NAMES", default="",
                         help="comma-separated package names to scan (default: all)")
     parser.add_argument("--rules", metavar="IDS", default="",
@@ -638,18 +665,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels: list[Label] = []
     if args.labels or args.unlabeled or args.sample:
         scanned = {package.name: package for package in packages}
-        labels_all = load_labels(args.labels_file)
+        labels_all = load_labels(label_files(args.labels_file))
         stale = [label for label in labels_all
                  if label.package in scanned and label.version != scanned[label.package].version]
         for label in stale:
-            print(f"warning: labels.csv row {label.row}: {label.package} {label.version} is not "
+            print(f"warning: {label.source} row {label.row}: {label.package} {label.version} is not "
                   f"the pinned {scanned[label.package].version}; skipped", file=sys.stderr)
         labels = [label for label in labels_all
                   if label.package in scanned and label not in stale]
         for label in labels:
             source = folders[label.package] / label.path
             if not source.is_file():
-                print(f"warning: labels.csv row {label.row}: no file {label.path} in "
+                print(f"warning: {label.source} row {label.row}: no file {label.path} in "
                       f"{label.package}", file=sys.stderr)
     result = match(findings, labels)
 

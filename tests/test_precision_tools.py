@@ -75,9 +75,19 @@ def test_parse_labels_rejects_duplicates_but_allows_two_families_on_one_line():
         run.parse_labels(HEADER + "p,1,a.py,3,no-timeout,positive,,\np,1,a.py,3,no-timeout,negative,,\n")
 
 
-def test_the_shipped_labels_file_parses():
-    labels = run.load_labels(ROOT / "precision" / "labels.csv")
+def test_the_shipped_label_files_parse():
+    labels = run.load_labels(run.label_files(None))
     assert len(labels) >= 150
+    assert len({label.package for label in labels}) >= 10
+
+
+def test_a_pointer_labelled_in_two_files_is_an_error(tmp_path):
+    row = "p,1,a.py,3,no-timeout,positive,,\n"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(HEADER + row)
+    second.write_text(HEADER + row)
+    with pytest.raises(run.LabelError, match="b.csv row 2: .* a.csv row 2"):
+        run.load_labels([first, second])
 
 
 def test_the_shipped_packages_file_parses():
