@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import libcst as cst
 
@@ -25,6 +25,9 @@ from reviewer.ruleset.conditions import literal_value
 from reviewer.ruleset.detector import Detector, load_detectors
 from reviewer.ruleset.schema import CompiledRule
 from reviewer.types import Finding, Location, RuleError, Skipped, fingerprint
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -79,6 +82,14 @@ class FileScan:
         self.names = NameResolver(module)
         self.context = Context(self.module_name)
         self._reports: list[_Report] = []
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, key: str, make: Callable[["FileScan"], T]) -> T:
+        """The file's one instance of an analysis several detectors use, made on first ask
+        (so two rules of a family record the module's calls once, not twice)."""
+        if key not in self._shared:
+            self._shared[key] = make(self)
+        return self._shared[key]
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

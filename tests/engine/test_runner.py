@@ -274,3 +274,15 @@ def test_host_from_module_constant(call, host):
     code = f"import requests\nBASE = 'https://features.example.com/v1'\nTWICE = 'http://a.example.com'\nTWICE = 'http://b.example.com'\n{call}\n"
     rule = make_rule(match=MISSING_TIMEOUT, question="{host}")
     assert run(code, rule).findings[0].question == host
+
+
+def test_shared_analyses_are_made_once_per_file():
+    import libcst as cst
+
+    from reviewer.engine.runner import FileScan
+
+    scan = FileScan("a.py", cst.parse_module("x = 1\n"), "x = 1\n")
+    made = []
+    first = scan.shared("calls", lambda s: made.append(s) or object())
+    assert scan.shared("calls", lambda s: made.append(s) or object()) is first
+    assert made == [scan]
