@@ -76,10 +76,12 @@ class LLMConfig:
     enabled: bool = False
     model: str = "gpt-4o-mini"
     base_url: str | None = None
-    max_tokens: int = 400
+    max_tokens: int = 400  # per call, for the answer
     api_key_env: str = "OPENAI_API_KEY"
-    timeout: float = 60.0
+    timeout: float = 60.0  # the deadline of the whole pass, retries included
     max_findings: int = 20
+    max_total_tokens: int = 20_000  # prompt and answer tokens of all calls together
+    max_retries: int = 2  # the openai SDK's retries of one call (429, 5xx, dropped connections)
 
 
 @dataclass(frozen=True)
@@ -622,6 +624,8 @@ _LLM_SETTINGS: dict[str, Validator] = {
     "api_key_env": _env_var_name,
     "timeout": _positive_number,
     "max_findings": _integer(0),
+    "max_total_tokens": _integer(1),
+    "max_retries": _integer(0),
 }
 
 _SETTINGS: dict[str, Validator] = {
