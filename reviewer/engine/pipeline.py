@@ -71,6 +71,7 @@ def analyze(
     cache: OutcomeCache | None = None,
 ) -> RunResult:
     started = time.perf_counter()
+    rules = [rule for rule in rules if rule.change is None]  # change rules read the diff (reviewer/changes.py)
     result = RunResult()
     workers = _worker_count(jobs, len(targets))
     with _runner(workers, rules, max_bytes) as run_all:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+from reviewer.changes import FilesChangeSource, change_findings
+from reviewer.config import Config
 from reviewer.engine.pipeline import Target, analyze
 from reviewer.ruleset.schema import CompiledRule, Example
 
@@ -23,14 +25,19 @@ class ExampleOutcome:
 
 
 def run_example(rule: CompiledRule, kind: str, index: int, example: Example) -> ExampleOutcome:
-    result = analyze(
-        [Target(example.path, data=example.code.encode("utf-8"))],
-        [rule],
-        max_bytes=10_000_000,
-    )
-    problems = [f"skipped: {s.reason}" for s in result.skipped]
-    problems += [f"rule error: {e.error}" for e in result.rule_errors]
-    hits = [f for f in result.findings if f.rule == rule.id]
+    if rule.change is not None:
+        problems: list[str] = []
+        source = FilesChangeSource(dict(example.before), dict(example.after))
+        hits = change_findings(source, [rule], Config().adr_dirs)
+    else:
+        result = analyze(
+            [Target(example.path, data=example.code.encode("utf-8"))],
+            [rule],
+            max_bytes=10_000_000,
+        )
+        problems = [f"skipped: {s.reason}" for s in result.skipped]
+        problems += [f"rule error: {e.error}" for e in result.rule_errors]
+        hits = [f for f in result.findings if f.rule == rule.id]
     if kind == "flag" and not hits:
         problems.append("expected a finding, got none")
     if kind == "ok" and hits:

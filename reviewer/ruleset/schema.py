@@ -42,6 +42,10 @@ class RuleFileError(ValueError):
 class Example:
     code: str
     path: str = "example.py"
+    # A change rule's example is a change: the files before it, and what it changed
+    # (a path mapped to None is deleted). ``code`` then shows the change as a diff.
+    before: tuple[tuple[str, str], ...] = ()
+    after: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class CompiledRule:
     method: tuple[str, ...] = ()
     receiver: tuple[NamePattern, ...] = ()
     detector: str | None = None
+    change: str | None = None  # a change-level rule (reviewer/changes.py): it reads the diff, not the tree
     options: Mapping[str, Any] = field(default_factory=dict)
     args: ArgConditions = ArgConditions()
     where: Where = Where()
@@ -136,7 +141,7 @@ def _join(path: str, key: str) -> str:
 
 TOP_KEYS = ("id", "name", "family", "severity", "status", "match", "where", "paths", "tokens",
             "message", "question", "docs", "examples")
-MATCH_KEYS = ("call", "method", "receiver", "detector", "options", "args")
+MATCH_KEYS = ("call", "method", "receiver", "detector", "change", "options", "args")
 ARGS_KEYS = ("missing", "values")
 VALUE_KEYS = ("equals", "matches", "lt", "le", "gt", "ge")
 WHERE_KEYS = ("inside", "not_inside", "imports", "not_imports")
@@ -154,14 +159,15 @@ def compile_rule(data: Any, source: str, detector_fields: Mapping[str, frozenset
     status = r.enum(top.get("status", "stable"), "status", RuleStatus, [s.value for s in RuleStatus])
 
     match = r.mapping(top["match"], "match", MATCH_KEYS)
-    kinds = [k for k in ("call", "method", "detector") if k in match]
+    kinds = [k for k in ("call", "method", "detector", "change") if k in match]
     if len(kinds) != 1:
-        raise r.fail("match", "needs exactly one of call, method or detector")
+        raise r.fail("match", "needs exactly one of call, method, detector or change")
     kind = kinds[0]
     call: tuple[NamePattern, ...] = ()
     method: tuple[str, ...] = ()
     receiver: tuple[NamePattern, ...] = ()
     detector = None
+    change = None
     options: dict[str, Any] = {}
     fields = set(COMMON_FIELDS)
     if kind == "call":
@@ -173,6 +179,12 @@ def compile_rule(data: Any, source: str, detector_fields: Mapping[str, frozenset
         if not method:
             raise r.fail("match.method", "expected at least one method name")
         fields |= CALL_FIELDS
+    elif kind == "change":
+        change_fields = _change_fields()
+        change = r.string(match["change"], "match.change")
+        if change not in change_fields:
+            raise r.fail("match.change", f"expected one of {', '.join(change_fields)}, got {change!r}")
+        fields |= change_fields[change]
     else:
         detector = r.string(match["detector"], "match.detector")
         if detector not in detector_fields:
@@ -189,23 +201,33 @@ def compile_rule(data: Any, source: str, detector_fields: Mapping[str, frozenset
         raise r.fail("match.options", "only applies to a detector match")
     args = ArgConditions()
     if "args" in match:
-        if kind == "detector":
-            raise r.fail("match.args", "does not apply to a detector match")
+        if kind in ("detector", "change"):
+            raise r.fail("match.args", f"does not apply to a {kind} match")
         args = _compile_args(r, match["args"])
 
+    if kind == "change":
+        for key in ("where", "tokens"):
+            if key in top:
+                raise r.fail(key, "does not apply to a change rule (it reads the diff, not the syntax tree)")
     where = _compile_where(r, top.get("where", {}))
     include, exclude = _compile_paths(r, top.get("paths", {}))
     message = _template(r, top["message"], "message", fields)
     question = _template(r, top["question"], "question", fields)
     docs = _compile_docs(r, top["docs"])
-    flag, ok = _compile_examples(r, top["examples"])
+    flag, ok = _compile_examples(r, top["examples"], change=kind == "change")
 
     tokens = _tokens(r, top, call, method, receiver, detector)
     meta = RuleMeta(id=rule_id, name=name, family=family, severity=severity, status=status,
                     message=message, question=question, docs=docs, source=source)
     return CompiledRule(meta=meta, call=call, method=method, receiver=receiver, detector=detector,
-                        options=options, args=args, where=where, include=include, exclude=exclude,
+                        change=change, options=options, args=args, where=where, include=include, exclude=exclude,
                         tokens=tokens, flag_examples=flag, ok_examples=ok)
+
+
+def _change_fields() -> Mapping[str, frozenset[str]]:
+    from reviewer.changes import CHANGE_FIELDS
+
+    return CHANGE_FIELDS
 
 
 def _detector_defaults(name: str) -> Mapping[str, Any]:
@@ -343,7 +365,7 @@ def _compile_docs(r: _Reader, data: Any) -> RuleDocs:
     return RuleDocs(references=references, **texts)
 
 
-def _compile_examples(r: _Reader, data: Any) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+def _compile_examples(r: _Reader, data: Any, change: bool = False) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
     examples = r.mapping(data, "examples", ("flag", "ok"), required=("flag", "ok"))
     result = []
     for key in ("flag", "ok"):
@@ -353,7 +375,9 @@ def _compile_examples(r: _Reader, data: Any) -> tuple[tuple[Example, ...], tuple
         compiled = []
         for i, item in enumerate(items):
             path = f"examples.{key}[{i}]"
-            if isinstance(item, str):
+            if change:
+                compiled.append(_change_example(r, item, path))
+            elif isinstance(item, str):
                 compiled.append(Example(item))
             else:
                 entry = r.mapping(item, path, ("code", "path"), required=("code",))
@@ -361,6 +385,27 @@ def _compile_examples(r: _Reader, data: Any) -> tuple[tuple[Example, ...], tuple
                                         r.string(entry.get("path", "example.py"), f"{path}.path")))
         result.append(tuple(compiled))
     return result[0], result[1]
+
+
+def _change_example(r: _Reader, item: Any, path: str) -> Example:
+    """``{before: {path: text}, after: {path: text or null}}``: a change rule's example."""
+    entry = r.mapping(item, path, ("before", "after"), required=("after",))
+    sides = []
+    for side in ("before", "after"):
+        files = entry.get(side) or {}
+        if not isinstance(files, dict):
+            raise r.fail(f"{path}.{side}", f"expected a mapping of file paths to their text, got {_kind(files)}")
+        for name, text in files.items():
+            if not isinstance(name, str) or not (isinstance(text, str) or (side == "after" and text is None)):
+                deleted = " or null (deleted)" if side == "after" else ""
+                raise r.fail(f"{path}.{side}.{name}", f"expected the file's text{deleted}, got {_kind(text)}")
+        sides.append(tuple(sorted(files.items())))
+    if not sides[1]:
+        raise r.fail(f"{path}.after", "expected at least one changed file")
+    from reviewer.changes import FilesChangeSource
+
+    shown = FilesChangeSource(dict(sides[0]), dict(sides[1])).diff
+    return Example(shown or "(no change)", before=sides[0], after=sides[1])
 
 
 def _tokens(r: _Reader, top: dict, call, method, receiver, detector) -> frozenset[tuple[str, ...]]:
