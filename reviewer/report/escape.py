@@ -20,6 +20,9 @@ _INLINE_SYNTAX = re.compile(r"([\\`*_\[\]|~])")
 # GitHub and GitLab turn "#123" / "!123" into cross-references that notify the target.
 _REFERENCE = re.compile(r"([#!])(?=\w)")
 _BLOCK_MARKER = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
+# What GitHub and GitLab turn into a link without any Markdown: a scheme or "www.".
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|file|javascript|data|vbscript)(:)|\b(www)(\.)")
+_BULLET = re.compile(r"\s*[-*+]\s+")
 
 
 def code_span(text: str) -> str:
@@ -63,6 +66,31 @@ def inline_markdown(text: str) -> str:
         prose_start = search_from = closer.end()
     pieces.append(_escape_prose(text[prose_start:]))
     return "".join(pieces)
+
+
+def defang_links(text: str) -> str:
+    """Text in which no URL becomes a link (a zero-width space splits the scheme from its colon)."""
+    return _AUTOLINK.sub(_split_link, text)
+
+
+def prose_block(text: str) -> str:
+    """Paragraphs and "- " bullets of untrusted prose (generated text): each line escaped as
+    inline_markdown does, and no URL becomes a link."""
+    lines: list[str] = []
+    for line in _NEWLINES.split(defang_links(text)):
+        bullet = _BULLET.match(line)
+        if bullet:
+            lines.append("- " + inline_markdown(line[bullet.end() :]))
+        elif line.strip():
+            lines.append(inline_markdown(line))
+        elif lines and lines[-1]:
+            lines.append("")
+    return "\n".join(lines).strip("\n")
+
+
+def _split_link(match: re.Match[str]) -> str:
+    word, separator = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    return word + ZERO_WIDTH_SPACE + separator
 
 
 def _escape_prose(text: str) -> str:
