@@ -21,20 +21,11 @@ from reviewer.diff import FileChange
 from reviewer.llm import prompts
 from reviewer.llm.answers import fitting_question, fitting_summary
 from reviewer.llm.client import CHARS_PER_TOKEN, ChatClient, LLMUnavailable, Reply
+from reviewer.llm.outcome import LLMReview
 from reviewer.llm.snippets import snippet
 from reviewer.types import Finding
 
 SourceReader = Callable[[str], "bytes | str | None"]
-
-
-@dataclass(frozen=True)
-class LLMReview:
-    """What the pass adds to a report: the generated summary and the one line about the pass."""
-
-    model: str
-    status: str
-    summary: str = ""
-    skipped: bool = False
 
 
 @dataclass

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+from reviewer.llm.outcome import LLMReview
 from reviewer.publish import markers
 from reviewer.publish.plan import ReviewPlan
 from reviewer.report.escape import code_span, escape_text, inline_markdown
+from reviewer.report.generated import markdown_section
 from reviewer.report.summary import SEVERITIES_HIGH_FIRST, plural, summary_line
 from reviewer.types import Family, Finding, RunResult
 
@@ -26,10 +28,13 @@ def render_summary(
     resolved: Sequence[str] = (),
     notes: Sequence[str] = (),
     marker: bool = True,
+    llm_review: LLMReview | None = None,
 ) -> str:
     blocks = [TITLE, escape_text(summary_line(result))]
     if result.findings:
         blocks.append(_counts_table(result.findings))
+    if llm_review is not None:
+        blocks.append(markdown_section(llm_review))
     if plan.inline or plan.already_posted:
         blocks.append(
             f"{plural(len(plan.inline), 'new inline question')} in this run; "

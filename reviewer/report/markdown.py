@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reviewer.report.context import ReportContext
 from reviewer.report.escape import code_span, escape_text, inline_markdown
+from reviewer.report.generated import markdown_section
 from reviewer.report.summary import plural, summary_line
 from reviewer.types import Family, Finding, RunResult, sorted_findings
 
@@ -13,6 +14,8 @@ ITEM_INDENT = "  "
 def render(result: RunResult, ctx: ReportContext) -> str:
     findings = sorted_findings(result.findings)
     blocks = [f"## {escape_text(ctx.title)}", summary_line(result)]
+    if ctx.llm_review is not None:
+        blocks.append(markdown_section(ctx.llm_review))
     for family in Family:
         group = [finding for finding in findings if finding.family is family]
         if group:

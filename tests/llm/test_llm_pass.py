@@ -8,7 +8,7 @@ import pytest
 from conftest import SECRETS, SERVICE_PATH, analyzed, llm_config, read_service
 from fake_openai import Answer, Drop, Raw, Stall, Status, architect
 
-from reviewer.llm import review_with_llm
+from reviewer.llm.review import review_with_llm
 from reviewer.llm.prompts import QUESTION_SYSTEM, SUMMARY_SYSTEM
 from reviewer.llm.redact import REDACTED
 
