@@ -10,7 +10,10 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from reviewer.llm.outcome import LLMReview
 
 
 class Severity(str, enum.Enum):
@@ -236,6 +239,7 @@ class RunResult:
     skipped: list[Skipped] = field(default_factory=list)
     rule_errors: list[RuleError] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
+    llm_review: LLMReview | None = None  # set when the optional LLM pass ran or was skipped
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from reviewer.llm.outcome import LLMReview
 from reviewer.publish import markers
 from reviewer.publish.plan import ReviewPlan
 from reviewer.report.escape import code_span, escape_text, inline_markdown
@@ -28,13 +27,12 @@ def render_summary(
     resolved: Sequence[str] = (),
     notes: Sequence[str] = (),
     marker: bool = True,
-    llm_review: LLMReview | None = None,
 ) -> str:
     blocks = [TITLE, escape_text(summary_line(result))]
     if result.findings:
         blocks.append(_counts_table(result.findings))
-    if llm_review is not None:
-        blocks.append(markdown_section(llm_review))
+    if result.llm_review is not None:
+        blocks.append(markdown_section(result.llm_review))
     if plan.inline or plan.already_posted:
         blocks.append(
             f"{plural(len(plan.inline), 'new inline question')} in this run; "

@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, TextIO
+from typing import Mapping, TextIO
 
 from reviewer.types import RuleMeta
-
-if TYPE_CHECKING:
-    from reviewer.llm.outcome import LLMReview
 
 TOOL_NAME = "arch-review"
 
@@ -22,7 +19,6 @@ class ReportContext:
     version: str
     color: bool = False
     title: str = TOOL_NAME
-    llm_review: LLMReview | None = None  # set when the optional LLM pass ran (or was skipped)
 
 
 def color_wanted(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:

@@ -14,8 +14,8 @@ ITEM_INDENT = "  "
 def render(result: RunResult, ctx: ReportContext) -> str:
     findings = sorted_findings(result.findings)
     blocks = [f"## {escape_text(ctx.title)}", summary_line(result)]
-    if ctx.llm_review is not None:
-        blocks.append(markdown_section(ctx.llm_review))
+    if result.llm_review is not None:
+        blocks.append(markdown_section(result.llm_review))
     for family in Family:
         group = [finding for finding in findings if finding.family is family]
         if group:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import SERVICE_PATH, llm_config, read_service
-from fake_openai import Answer
+from tests.llm.llm_helpers import SERVICE_PATH, llm_config, read_service
+from tests.llm.fake_openai import Answer
 
 from reviewer.llm.review import review_with_llm
 from reviewer.publish.plan import ReviewPlan
@@ -66,8 +66,8 @@ def test_the_injection_reaches_the_model_only_as_data(fake, findings):
 def test_hostile_answers_cannot_ping_link_hide_or_forge_markers_in_the_markdown_report(fake, findings):
     after, review = reviewed(fake, findings)
 
-    document = render("markdown", RunResult(findings=after), ReportContext(
-        root=Path("."), rules={}, version="0", llm_review=review))
+    document = render("markdown", RunResult(findings=after, llm_review=review),
+                      ReportContext(root=Path("."), rules={}, version="0"))
 
     assert_inert(document)
     assert "<!-- arch-review" not in document
@@ -79,8 +79,8 @@ def test_hostile_answers_cannot_ping_link_hide_or_forge_markers_in_the_markdown_
 def test_hostile_answers_cannot_forge_the_summary_comment(fake, findings):
     after, review = reviewed(fake, findings)
 
-    body = render_summary(RunResult(findings=after), ReviewPlan(), head_sha="abc1234", version="0",
-                          llm_review=review)
+    body = render_summary(RunResult(findings=after, llm_review=review), ReviewPlan(),
+                          head_sha="abc1234", version="0")
 
     assert_inert(body)
     assert body.count("<!-- arch-review:summary -->") == 1 and body.rstrip().endswith("<!-- arch-review:summary -->")

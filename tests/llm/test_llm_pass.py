@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import SECRETS, SERVICE_PATH, analyzed, llm_config, read_service
-from fake_openai import Answer, Drop, Raw, Stall, Status, architect
+from tests.llm.llm_helpers import SECRETS, SERVICE_PATH, analyzed, llm_config, read_service
+from tests.llm.fake_openai import Answer, Drop, Raw, Stall, Status, architect
 
 from reviewer.llm.review import review_with_llm
 from reviewer.llm.prompts import QUESTION_SYSTEM, SUMMARY_SYSTEM
