@@ -30,7 +30,8 @@ _LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 _LINK_DEFINITION = re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S.*$", re.M)
 _WHITESPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_WRAPPING = re.compile(r"""^(?:question\s*:\s*|[-*>]\s+)|^["'“”‘’]+|["'“”‘’]+$""", re.I)
+_PREAMBLE = re.compile(r"^(?:question\s*:\s*|[-*>]\s+)", re.I)
+_QUOTES = "\"'“”‘’ "
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
@@ -70,7 +71,7 @@ def fitting_question(answer: object, known_code: str) -> tuple[str | None, str]:
     if not isinstance(answer, str):
         return None, "no text"
     question = _WHITESPACE.sub(" ", clean(answer)).strip()
-    question = _WRAPPING.sub("", question).strip()
+    question = _PREAMBLE.sub("", question).strip(_QUOTES)
     if not question:
         return None, "empty"
     if len(question) > MAX_QUESTION_CHARS:

@@ -1,0 +1,55 @@
+"""`--llm` / `llm.enabled`: the optional LLM pass over a RunResult, before it is written or posted.
+
+Never silent: when the pass runs, stderr says where the code goes; its outcome (model,
+calls and tokens, or why it was skipped) is printed too, whatever the output format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+
+from reviewer.commands.common import Setup
+from reviewer.config import LLMConfig
+from reviewer.diff import FileChange
+from reviewer.types import RunResult
+
+DEFAULT_ENDPOINT = "api.openai.com"
+
+
+def llm_settings(args: argparse.Namespace, setup: Setup) -> LLMConfig:
+    """The config's llm section, with --llm / --no-llm on top."""
+    flag = getattr(args, "llm", None)
+    config = setup.config.llm
+    return config if flag is None else dataclasses.replace(config, enabled=flag)
+
+
+def run_llm_pass(
+    args: argparse.Namespace,
+    setup: Setup,
+    result: RunResult,
+    *,
+    read_source: Callable[[str], bytes | str | None],
+    changes: Mapping[str, FileChange] | None,
+    want_summary: bool,
+) -> None:
+    """Rephrase ``result``'s questions in place and attach the review, when the pass is on."""
+    config = llm_settings(args, setup)
+    if not config.enabled:
+        return
+    from reviewer.llm.review import review_with_llm
+
+    host = urlsplit(config.base_url).netloc if config.base_url else DEFAULT_ENDPOINT
+    sent = min(len(result.findings), config.max_findings)
+    _log(f"LLM pass: the code of {sent} findings goes to {config.model} at {host} (secrets redacted)")
+    result.findings, result.llm_review = review_with_llm(
+        config, result.findings, read_source=read_source, changes=changes, want_summary=want_summary
+    )
+    _log(result.llm_review.status)
+
+
+def _log(message: str) -> None:
+    print(f"arch-review: {message}", file=sys.stderr, flush=True)
