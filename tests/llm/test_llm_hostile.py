@@ -94,19 +94,20 @@ def test_a_hostile_question_is_cleaned_and_what_is_left_must_still_fit(fake, fin
     cleaned = "@admin If `fetch_features` stalls, is this fine at 100x traffic?"
     assert {f.question for f in after if "fetch_features" in f.symbol} == {cleaned}
 
-    fake.respond = lambda request: Answer(
-        "<b>If</b> `fetch_features` stalls, is [this](https://evil.example) fine<!-- x --> at 100x traffic?")
-    timeout_finding = [f for f in findings if f.rule == "TMO001"]
-    after, _ = review_with_llm(llm_config(fake), timeout_finding, read_source=read_service, environ={})
-    assert after[0].question == "If `fetch_features` stalls, is this fine at 100x traffic?"
+    answer = "<b>If</b> `fetch_features` stalls, is [this](https://evil.example) fine<!-- x --> at 100x traffic?"
+    assert timeout_question(fake, findings, answer) == "If `fetch_features` stalls, is this fine at 100x traffic?"
 
 
 def test_terminal_escapes_and_bidi_controls_are_removed(fake, findings):
-    fake.respond = lambda request: Answer(
-        "\x1b[2J\x1b]8;;https://evil.example\x07When `fetch_features`\u202e stalls, what then?\x1b]8;;\x07")
+    answer = "\x1b[2J\x1b]8;;https://evil.example\x07When `fetch_features`\u202e stalls, what then?\x1b]8;;\x07"
+    assert timeout_question(fake, findings, answer) == "When `fetch_features` stalls, what then?"
+
+
+def timeout_question(fake, findings, answer):
+    fake.respond = lambda request: Answer(answer)
     timeout_finding = [f for f in findings if f.rule == "TMO001"]
     after, _ = review_with_llm(llm_config(fake), timeout_finding, read_source=read_service, environ={})
-    assert after[0].question == "When `fetch_features` stalls, what then?"
+    return after[0].question
 
 
 def test_the_text_report_shows_no_terminal_escape_from_a_summary_or_question(fake, findings):
