@@ -15,6 +15,8 @@ def corpus(tmp_path: Path) -> list[Target]:
     """The example project's files plus every rule's flag examples, and some noise."""
     targets = [Target(p.relative_to(EXAMPLES).as_posix(), file=p) for p in sorted(EXAMPLES.rglob("*.py"))]
     for rule in load_rules().values():
+        if rule.change is not None:
+            continue  # a change rule's examples are diffs, not Python files
         for index, example in enumerate(rule.flag_examples + rule.ok_examples):
             path = tmp_path / f"{rule.id}_{index}.py"
             path.write_text(example.code, encoding="utf-8")
