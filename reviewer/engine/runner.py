@@ -18,6 +18,7 @@ import libcst as cst
 from reviewer.engine.context import Context, Frame
 from reviewer.engine.files import Excludes
 from reviewer.engine.names import NameResolver
+from reviewer.engine.parsing import collector_paused
 from reviewer.engine.positions import node_spans
 from reviewer.engine.walk import walk
 from reviewer.questions import field_text, fill, host_of
@@ -379,6 +380,11 @@ def analyze_module(path: str, module: cst.Module, source_text: str, rules: Seque
     rules = [r for r in rules if applies_to(r, path)]
     if not rules:
         return outcome
+    with collector_paused():
+        return _analyze(path, module, source_text, rules, outcome)
+
+
+def _analyze(path: str, module: cst.Module, source_text: str, rules: list[CompiledRule], outcome: FileOutcome) -> FileOutcome:
     scan = FileScan(path, module, source_text)
     handlers = _instantiate(scan, rules, outcome.rule_errors)
     walker = _Walker(scan, handlers, outcome)
