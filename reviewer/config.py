@@ -97,6 +97,7 @@ class Config:
     fail_level: str = "none"
     max_comments: int = 25
     max_file_size: int = 2_000_000
+    file_timeout: float = 10.0  # seconds one file may take; then it is skipped
     rules_dirs: tuple[Path, ...] = ()
     adr_dirs: tuple[str, ...] = (
         "docs/adr",
@@ -637,6 +638,7 @@ _SETTINGS: dict[str, Validator] = {
     "fail_level": _choice(FAIL_LEVELS),
     "max_comments": _integer(0),
     "max_file_size": _integer(1),
+    "file_timeout": _positive_number,
     "rules_dirs": _rules_dirs,
     "adr_dirs": _repo_relative_dirs,
     "llm": _llm,

@@ -31,6 +31,7 @@ def load_setup(args: argparse.Namespace) -> Setup:
         ignore=getattr(args, "ignore", None),
         filter_mode=getattr(args, "filter_mode", None),
         fail_level=getattr(args, "fail_level", None),
+        file_timeout=getattr(args, "file_timeout", None),
     )
     everything = load_rules(config.rules_dirs)
     selection = select_rules(everything, config.select, config.ignore, config.severity)

@@ -80,7 +80,7 @@ def review(args: argparse.Namespace, setup: Setup, root: Path, reviewed: Mapping
         for path in sorted(reviewed)
         if path not in links
     ]
-    result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size, jobs=args.jobs)
+    result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size, jobs=args.jobs, file_timeout=setup.config.file_timeout)
     result.skipped.extend(Skipped(path, "symbolic link (not followed)") for path in links)
     result.sort()
     result.findings = scope_findings(result.findings, reviewed, setup.config.filter_mode)

@@ -34,6 +34,6 @@ def run(args: argparse.Namespace) -> int:
     targets = [Target(relative_posix(path, root), file=path) for path in files]
     max_bytes = setup.config.max_file_size
     cache = None if args.no_cache else OutcomeCache(default_cache_dir(), setup.rules, max_bytes)
-    result = analyze(targets, setup.rules, max_bytes=max_bytes, jobs=args.jobs, cache=cache)
+    result = analyze(targets, setup.rules, max_bytes=max_bytes, jobs=args.jobs, cache=cache, file_timeout=setup.config.file_timeout)
     emit(args, setup, result, root)
     return exit_code(result, setup.config.fail_level)

@@ -2,7 +2,10 @@
 
 LibCST's native parser overflows its stack (and kills the process) on very
 deeply nested brackets, which CPython itself refuses past 200 levels; such
-files are checked with CPython's parser first, which fails cleanly.
+files are checked with CPython's parser first, which fails cleanly. Long
+operator chains (``-------1``, ``a.b.b.b...``, a 5 MB ``"a" + "a" + ...``) make
+its time grow much faster than their length, or crash it; ``may_stall_native_parser``
+spots them so the caller can parse them in a process that may be ended.
 """
 
 from __future__ import annotations
@@ -24,12 +27,49 @@ from reviewer.types import Skipped
 MAX_SAFE_NESTING = 200
 _BRACKETS = re.compile(r"[()\[\]{}]+")
 
+# Above this many chained operators LibCST takes tenths of a second and then
+# grows steeply; real code stays far below (at most 231 in 3,000 site-packages files).
+MAX_SAFE_CHAIN = 300
+_OPERATOR_CHARS = ".+-*/%@&|^~<>=!:([{"
+_OPERATOR_WORDS = ("and", "or", "not", "in", "is", "if", "else", "lambda", "await")
+_LEXEMES = re.compile(
+    r"\#[^\n]*"
+    r"""|[rRbBuUfF]{0,2}(?:\"\"\"(?:\\.|[^\\])*?\"\"\"|'''(?:\\.|[^\\])*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')"""
+    r"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<sep>[,;])|(?P<newline>\n)"
+    r"|(?P<op>\*\*|//|<<|>>|->|[-+*/%@&|^~<>.=!:]|\b(?:and|or|not|in|is|if|else|lambda|await)\b)"
+)
+
 
 def bracket_depth(text: str) -> int:
     """An upper bound of the nesting depth (brackets in strings and comments count too)."""
     brackets = "".join(_BRACKETS.findall(text))
     steps = (1 if c in "([{" else -1 for c in brackets)
     return max(itertools.accumulate(steps, initial=0))
+
+
+def may_stall_native_parser(text: str) -> bool:
+    """Whether an expression may chain more than MAX_SAFE_CHAIN operators (an upper bound:
+    comments and strings are skipped; a comma, a semicolon or a line end outside brackets
+    starts a new chain)."""
+    rough = sum(text.count(c) for c in _OPERATOR_CHARS) + sum(text.count(w) for w in _OPERATOR_WORDS)
+    if rough <= MAX_SAFE_CHAIN:
+        return False
+    bases = [0]
+    chain = 0
+    for lexeme in _LEXEMES.finditer(text):
+        kind = lexeme.lastgroup
+        if kind == "op" or kind == "open":
+            chain += 1
+            if chain > MAX_SAFE_CHAIN:
+                return True
+            if kind == "open":
+                bases.append(chain)
+        elif kind == "close":
+            if len(bases) > 1:
+                bases.pop()
+        elif kind == "sep" or (kind == "newline" and len(bases) == 1):
+            chain = bases[-1]
+    return False
 
 
 def python_syntax_error(text: str) -> str | None:

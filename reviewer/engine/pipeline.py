@@ -1,7 +1,8 @@
 """From a list of files to a RunResult: read, prefilter, parse, run the rules.
 
 Many files are spread over worker processes; the result is sorted at the end,
-so it is the same whatever the number of workers.
+so it is the same whatever the number of workers. A file that runs past the
+time limit or crashes its worker is skipped with a reason (see limits.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from reviewer.engine.cache import OutcomeCache
-from reviewer.engine.parsing import parse
+from reviewer.engine.limits import (
+    WORKER_DIED,
+    FileTimeout,
+    IsolatedRunner,
+    hard_limit,
+    is_transient,
+    process_deadline,
+    soft_limit,
+    timed_out_reason,
+)
+from reviewer.engine.parsing import may_stall_native_parser, parse
 from reviewer.engine.runner import FileOutcome, analyze_module, applies_to
 from reviewer.engine.source import Source, SourceError, decode_source, read_source
 from reviewer.ruleset.schema import CompiledRule
@@ -45,7 +56,13 @@ def rules_for(rules: Sequence[CompiledRule], path: str, text: str) -> list[Compi
     ]
 
 
-def analyze_target(target: Target, rules: Sequence[CompiledRule], max_bytes: int) -> FileOutcome:
+def analyze_target(
+    target: Target,
+    rules: Sequence[CompiledRule],
+    max_bytes: int,
+    isolate: Callable[[Target], FileOutcome] | None = None,
+) -> FileOutcome:
+    """``isolate``: where a file the native parser may stall or crash on goes instead (in-process runs)."""
     try:
         source = _load(target, max_bytes)
     except SourceError as exc:
@@ -53,6 +70,10 @@ def analyze_target(target: Target, rules: Sequence[CompiledRule], max_bytes: int
     wanted = rules_for(rules, target.path, source.text)
     if not wanted:
         return FileOutcome()
+    # Only worker processes can be ended when the native parser hangs; a worker runs
+    # without this check (a tenth of a parse's time), its limits are enough there.
+    if isolate is not None and may_stall_native_parser(source.text):
+        return isolate(Target(target.path, data=source.data))
     module = parse(target.path, source.text)
     if isinstance(module, Skipped):
         return FileOutcome(skipped=module)
@@ -62,6 +83,22 @@ def analyze_target(target: Target, rules: Sequence[CompiledRule], max_bytes: int
         return FileOutcome(skipped=Skipped(target.path, "nested too deeply to analyse"))
 
 
+def analyze_within(
+    target: Target,
+    rules: Sequence[CompiledRule],
+    max_bytes: int,
+    seconds: float | None,
+    isolate: Callable[[Target], FileOutcome] | None = None,
+) -> FileOutcome:
+    """analyze_target, stopped after ``seconds`` of Python-level work."""
+    try:
+        with soft_limit(seconds):
+            return analyze_target(target, rules, max_bytes, isolate)
+    except FileTimeout:
+        assert seconds is not None
+        return FileOutcome(skipped=Skipped(target.path, timed_out_reason(seconds)))
+
+
 def analyze(
     targets: Sequence[Target],
     rules: Sequence[CompiledRule],
@@ -69,12 +106,14 @@ def analyze(
     max_bytes: int,
     jobs: int | None = None,
     cache: OutcomeCache | None = None,
+    file_timeout: float | None = None,
 ) -> RunResult:
+    """``file_timeout``: seconds one file may take before it is skipped (None: no limit)."""
     started = time.perf_counter()
     rules = [rule for rule in rules if rule.change is None]  # change rules read the diff (reviewer/changes.py)
     result = RunResult()
     workers = _worker_count(jobs, len(targets))
-    with _runner(workers, rules, max_bytes) as run_all:
+    with _runner(workers, rules, max_bytes, file_timeout) as run_all:
         # Batches keep memory flat on huge trees: only one batch of file bytes is held at a time.
         for index in range(0, len(targets), BATCH_SIZE):
             for outcome in _batch_outcomes(targets[index : index + BATCH_SIZE], max_bytes, cache, run_all):
@@ -116,7 +155,8 @@ def _batch_outcomes(
             misses.append(loaded)
     for target, outcome in zip(misses, run_all(misses)):
         assert target.data is not None
-        cache.put(target.path, target.data, outcome)
+        if outcome.skipped is None or not is_transient(outcome.skipped.reason):
+            cache.put(target.path, target.data, outcome)
         yield outcome
 
 
@@ -134,40 +174,64 @@ def _worker_count(jobs: int | None, files: int) -> int:
 
 @contextlib.contextmanager
 def _runner(
-    workers: int, rules: Sequence[CompiledRule], max_bytes: int
+    workers: int, rules: Sequence[CompiledRule], max_bytes: int, file_timeout: float | None
 ) -> Iterator[Callable[[list[Target]], Iterator[FileOutcome]]]:
     """A function from targets to their outcomes (in order), in this process or a pool."""
-    if workers <= 1:
-        yield lambda targets: (analyze_target(t, rules, max_bytes) for t in targets)
-        return
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(tuple(rules), max_bytes)
-    ) as pool:
+    initargs = (tuple(rules), max_bytes, file_timeout)
 
-        def run_all(targets: list[Target]) -> Iterator[FileOutcome]:
-            chunk = max(1, min(16, len(targets) // (workers * 4)))
-            try:
-                return iter(list(pool.map(_analyze_in_worker, targets, chunksize=chunk)))
-            except concurrent.futures.process.BrokenProcessPool:
-                # A worker died (killed for memory, a crash in native code): the batch
-                # is done again here, so the run still finishes with every file.
-                return (analyze_target(t, rules, max_bytes) for t in targets)
+    def worker_died(target: Target, seconds: float) -> FileOutcome:
+        if file_timeout is not None and seconds >= file_timeout:
+            return FileOutcome(skipped=Skipped(target.path, timed_out_reason(file_timeout)))
+        return FileOutcome(skipped=Skipped(target.path, f"{WORKER_DIED} (the native parser failed on it)"))
 
+    isolated = IsolatedRunner(context, _init_worker, initargs, _analyze_in_worker, worker_died)
+    pools: list[concurrent.futures.ProcessPoolExecutor] = []
+
+    def pool() -> concurrent.futures.ProcessPoolExecutor:
+        if not pools:
+            pools.append(
+                concurrent.futures.ProcessPoolExecutor(
+                    max_workers=workers, mp_context=context, initializer=_init_worker, initargs=initargs
+                )
+            )
+        return pools[0]
+
+    def run_all(targets: list[Target]) -> Iterator[FileOutcome]:
+        if workers <= 1:
+            return (analyze_within(t, rules, max_bytes, file_timeout, isolated.run) for t in targets)
+        chunk = max(1, min(16, len(targets) // (workers * 4)))
+        try:
+            return iter(list(pool().map(_analyze_in_worker, targets, chunksize=chunk)))
+        except concurrent.futures.process.BrokenProcessPool:
+            # A worker died (a crash in native code, the hard time limit, the OOM killer):
+            # the batch runs again one file at a time to find the culprit, and the next
+            # batch gets a fresh pool.
+            pools.pop().shutdown(wait=True, cancel_futures=True)
+            return (isolated.run(t) for t in targets)
+
+    try:
         yield run_all
+    finally:
+        for remaining in pools:
+            remaining.shutdown(wait=True, cancel_futures=True)
+        isolated.close()
 
 
 _worker_rules: tuple[CompiledRule, ...] = ()
 _worker_max_bytes = 0
+_worker_timeout: float | None = None
 
 
-def _init_worker(rules: tuple[CompiledRule, ...], max_bytes: int) -> None:
-    global _worker_rules, _worker_max_bytes
-    _worker_rules, _worker_max_bytes = rules, max_bytes
+def _init_worker(rules: tuple[CompiledRule, ...], max_bytes: int, file_timeout: float | None) -> None:
+    global _worker_rules, _worker_max_bytes, _worker_timeout
+    _worker_rules, _worker_max_bytes, _worker_timeout = rules, max_bytes, file_timeout
 
 
 def _analyze_in_worker(target: Target) -> FileOutcome:
-    return analyze_target(target, _worker_rules, _worker_max_bytes)
+    # The soft limit stops Python code; only ending the worker stops native code.
+    with process_deadline(hard_limit(_worker_timeout) if _worker_timeout else None):
+        return analyze_within(target, _worker_rules, _worker_max_bytes, _worker_timeout)
 
 
 def _load(target: Target, max_bytes: int) -> Source:
