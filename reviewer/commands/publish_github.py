@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,13 @@ from reviewer.diff import FileChange
 from reviewer.platforms import actions
 from reviewer.platforms.github_context import NoPullRequest, PullContext, load_context
 from reviewer.platforms.github_payload import review_payload
+from reviewer.publish.commits import ensure_commits, has_commit, rev_parse
 from reviewer.publish.plan import plan_review
+from reviewer.publish.results import write_results
 from reviewer.publish.summary import render_summary
-from reviewer.report import ReportContext, render
 from reviewer.report.jsonio import dump
 from reviewer.types import RunResult, Severity
 
-RESULTS_DIR = "arch-review-results"
 MAX_REPORT_FINDINGS = 5000
 _FP = re.compile(r"[0-9a-f]{16,64}")
 _RULE = re.compile(r"[A-Z][A-Z0-9]{1,15}")
@@ -90,7 +89,7 @@ def _from_files_api(args: argparse.Namespace, root: Path, context: PullContext) 
     from reviewer.platforms.github import GitHubPublisher
 
     log("arch-review: git cannot reach the PR's base and head commits: using the pull request files API")
-    head_here = _has_commit(root, context.head_sha)
+    head_here = has_commit(root, context.head_sha)
     args.head = context.head_sha if head_here else None
     if not head_here:
         log("arch-review: the head commit is not in this checkout: files are read from the working tree")
@@ -196,36 +195,6 @@ def _line_count(root: Path, rev: str | None, path: str) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
 
 
-def ensure_commits(root: Path, shas: list[str | None]) -> bool:
-    """Fetch the base and head commits and enough history for their merge-base; False if git cannot."""
-    if not all(shas):
-        return False
-    missing = [sha for sha in shas if not _has_commit(root, sha)]
-    if missing:
-        _git(root, "fetch", "--no-tags", "--quiet", "origin", *missing)
-    if _git(root, "merge-base", *shas).returncode == 0:
-        return True
-    if _is_shallow(root):
-        # The merge-base of base and head may be below the shallow boundary.
-        _git(root, "fetch", "--no-tags", "--quiet", "--deepen=200", "origin", *shas)
-        if _git(root, "merge-base", *shas).returncode != 0:
-            _git(root, "fetch", "--no-tags", "--quiet", "--unshallow", "origin")
-    return _git(root, "merge-base", *shas).returncode == 0
-
-
-def _has_commit(root: Path, sha: str) -> bool:
-    return _git(root, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0
-
-
-def _is_shallow(root: Path) -> bool:
-    done = _git(root, "rev-parse", "--is-shallow-repository")
-    return done.stdout.strip() == b"true"
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, stdin=subprocess.DEVNULL, check=False)
-
-
 def finish(
     args: argparse.Namespace,
     setup: Setup,
@@ -237,7 +206,7 @@ def finish(
     rules = {rule.id: rule.meta for rule in setup.rules}
     max_comments = getattr(args, "max_comments", None) or setup.config.max_comments
     code = exit_code(result, setup.config.fail_level)
-    head_sha = prepared.head_sha or _rev_parse(root, args.head or "HEAD")
+    head_sha = prepared.head_sha or rev_parse(root, args.head or "HEAD")
     if args.format == "github-review-json":
         plan = plan_review(result.findings, changes, rules, max_comments=max_comments)
         write_document(args.output, dump(review_payload(plan, head_sha)))
@@ -245,7 +214,7 @@ def finish(
         emit(args, setup, result, root)
     if prepared.context is None:
         return code
-    files = _write_results(setup, result, root)
+    files = write_results(setup, result, root, ("json", "sarif"))
     blocking = code != 0
     from reviewer.platforms.github import GitHubPublisher, Outcome
 
@@ -278,22 +247,3 @@ def finish(
         "sarif-file": str(files["sarif"]),
     })
     return code
-
-
-def _write_results(setup: Setup, result: RunResult, root: Path) -> dict[str, Path]:
-    """The JSON and SARIF files an Action run always leaves behind (for upload-sarif)."""
-    directory = root / RESULTS_DIR
-    ctx = ReportContext(root=root, rules={r.id: r.meta for r in setup.rules}, version=__version__)
-    paths = {"json": directory / "arch-review.json", "sarif": directory / "arch-review.sarif"}
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for fmt, path in paths.items():
-            path.write_text(render(fmt, result, ctx), encoding="utf-8")
-    except OSError as exc:
-        warning(f"cannot write {directory}: {exc.strerror or exc}")
-    return {name: path.relative_to(root) for name, path in paths.items()}
-
-
-def _rev_parse(root: Path, rev: str) -> str:
-    done = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    return done.stdout.decode().strip() or rev
