@@ -35,6 +35,9 @@ from reviewer.types import RunResult, Skipped
 
 # Below this many files a pool costs more than it saves.
 MIN_FILES_PER_WORKER = 8
+# A run without workers parses bigger files in a worker of their own, where the time
+# limit can stop the native parser (about a second of parsing at this size).
+ISOLATE_ABOVE_BYTES = 256_000
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def analyze_target(
         return FileOutcome()
     # Only worker processes can be ended when the native parser hangs; a worker runs
     # without this check (a tenth of a parse's time), its limits are enough there.
-    if isolate is not None and may_stall_native_parser(source.text):
+    if isolate is not None and (len(source.data) > ISOLATE_ABOVE_BYTES or may_stall_native_parser(source.text)):
         return isolate(Target(target.path, data=source.data))
     module = parse(target.path, source.text)
     if isinstance(module, Skipped):

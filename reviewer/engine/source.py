@@ -50,6 +50,9 @@ def decode_source(path: Path, data: bytes) -> Source:
         raise SourceError("binary file (contains NUL bytes)")
     encoding = declared_encoding(data)
     body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    if not _ascii_compatible(encoding):
+        # CPython refuses these too: the cookie itself could not have been read in them.
+        raise SourceError(f"coding cookie names {encoding!r}, which Python source cannot be written in")
     try:
         text = body.decode(encoding)
     except LookupError:
@@ -58,6 +61,15 @@ def decode_source(path: Path, data: bytes) -> Source:
         line = body[: exc.start].count(b"\n") + 1
         raise SourceError(f"not valid {encoding} (byte {exc.start} on line {line})") from None
     return Source(path=path, data=data, text=text, encoding=encoding)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    try:
+        return "# coding: x\n".encode(encoding) == b"# coding: x\n"
+    except LookupError:
+        return True  # reported as an unknown encoding
+    except UnicodeError:
+        return False
 
 
 def declared_encoding(data: bytes) -> str:
