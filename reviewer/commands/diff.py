@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Mapping
 
 from reviewer.commands.common import Setup, emit, exit_code, load_setup, root_relative_excludes
+from reviewer.commands.llm_pass import run_llm_pass
 from reviewer.diff import FileChange
 from reviewer.engine.files import Excludes
 from reviewer.engine.pipeline import Target, analyze
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         changes = changed_files(root, resolve_base(root, args.base, args.head), args.head)
     reviewed = reviewed_changes(changes, setup, root)
     result = review(args, setup, root, reviewed)
+    run_llm_pass(args, setup, result, read_source=lambda path: read_file_at(root, args.head, path), changes=reviewed)
     return deliver(args, setup, result, root, reviewed, platform, prepared)
 
 

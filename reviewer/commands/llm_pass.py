@@ -34,19 +34,30 @@ def run_llm_pass(
     *,
     read_source: Callable[[str], bytes | str | None],
     changes: Mapping[str, FileChange] | None,
-    want_summary: bool,
 ) -> None:
-    """Rephrase ``result``'s questions in place and attach the review, when the pass is on."""
+    """Rephrase ``result``'s questions in place and attach the review, when the pass is on.
+
+    The PR summary is asked for only where it is shown: the markdown report and the
+    summary comment of --publish.
+    """
     config = llm_settings(args, setup)
     if not config.enabled:
         return
     from reviewer.llm.review import review_with_llm
 
+    def readable(path: str) -> bytes | str | None:
+        try:
+            return read_source(path)
+        except Exception:  # noqa: BLE001 - a file that cannot be read keeps its template question
+            return None
+
+    want_summary = args.format == "markdown" or getattr(args, "publish", None) is not None
+
     host = urlsplit(config.base_url).netloc if config.base_url else DEFAULT_ENDPOINT
     sent = min(len(result.findings), config.max_findings)
     _log(f"LLM pass: the code of {sent} findings goes to {config.model} at {host} (secrets redacted)")
     result.findings, result.llm_review = review_with_llm(
-        config, result.findings, read_source=read_source, changes=changes, want_summary=want_summary
+        config, result.findings, read_source=readable, changes=changes, want_summary=want_summary
     )
     _log(result.llm_review.status)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reviewer.commands.common import emit, exit_code, load_setup, root_relative_excludes
 from reviewer.commands.errors import UsageError
+from reviewer.commands.llm_pass import run_llm_pass
 from reviewer.engine.cache import OutcomeCache, default_cache_dir
 from reviewer.engine.files import InvalidGlob, relative_posix, select_python_files
 from reviewer.engine.pipeline import Target, analyze
@@ -35,5 +36,6 @@ def run(args: argparse.Namespace) -> int:
     max_bytes = setup.config.max_file_size
     cache = None if args.no_cache else OutcomeCache(default_cache_dir(), setup.rules, max_bytes)
     result = analyze(targets, setup.rules, max_bytes=max_bytes, jobs=args.jobs, cache=cache, file_timeout=setup.config.file_timeout)
+    run_llm_pass(args, setup, result, read_source=lambda path: (root / path).read_bytes(), changes=None)
     emit(args, setup, result, root)
     return exit_code(result, setup.config.fail_level)
