@@ -4,27 +4,37 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewer.detectors.ml_code import CallSite, LoopSite, Loop, ModuleCalls
+from reviewer.detectors.ml_code import CallSite, LoopSite, Loop, ModuleCalls, name_words
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
-# A step counts as an optimizer step when its receiver says so; a scheduler's or an RL
-# environment's step() does not update weights.
-OPTIMIZER_RECEIVER_WORDS = ("opt", "scaler", "engine", "model", "learner")
+# A .step() in a loop that reaches .backward() updates weights unless its receiver says it
+# is a scheduler, an RL environment or a progress bar; self.step() is followed instead.
+NOT_OPTIMIZER_WORDS = ("sched", "lr", "env", "warmup", "pbar", "progress", "prof", "timer", "sampler")
 STEP_NAMES = frozenset({"step", "optimizer_step"})
 SAVE_WORDS = (
     "save", "checkpoint", "ckpt", "snapshot", "log_model", "log_artifact", "push_to_hub",
     "upload", "dump", "serialize", "persist", "export",
 )
+# A save of these alone writes nothing to resume from (``save_epoch_logs``, ``dump_metrics``).
+NOT_STATE_WORDS = frozenset({
+    "log", "logs", "metric", "metrics", "history", "stats", "plot", "plots", "figure", "fig", "image",
+    "images", "result", "results", "prediction", "predictions", "config", "args", "hparams", "sample",
+    "samples", "video", "gif", "csv", "summary", "vocab", "tokenizer", "text", "table",
+})
+STATE_WORDS = frozenset({"checkpoint", "ckpt", "model", "state", "weights", "pretrained", "snapshot", "params"})
 # Serializers that return a string and write nothing (a JSON log line is not a checkpoint).
 RETURNS_TEXT = frozenset({"dumps", "json_dumps", "serialize_to_string"})
-# Calls that hand control to code this module cannot see (callbacks, hooks, events):
-# whatever they do, checkpointing included, is unknown.
-DISPATCH_WORDS = ("callback", "hook", "event", "trigger", "notify")
 RANGE_LIKE = frozenset({"range", "trange", "count", "tqdm"})
 # Optimizer steps inside these are test-time adaptation, benchmarks or demos: a rerun
 # costs little and there is nothing to resume.
 NOT_A_TRAINING_RUN = ("test", "eval", "valid", "predict", "infer", "bench", "profil", "debug", "demo", "smoke")
+# An on-policy RL update (PPO's n_epochs over one rollout) runs for seconds per rollout;
+# the run is the rollout loop that calls it.
+UPDATE_PHASE_WORDS = ("rollout", "replay", "buffer")
+# A function named like one update (``step``, ``update_policy``, ``train_batch``) runs
+# once per call of a loop elsewhere, whatever loops it has inside.
+ONE_UPDATE_WORDS = frozenset({"step", "update", "batch", "minibatch", "iteration"})
 
 
 def is_backward(call: CallSite) -> bool:
@@ -37,33 +47,30 @@ def is_optimizer_step(call: CallSite) -> bool:
     if call.name == "optimizer_step":
         return True
     receiver = call.receiver.lower()
-    return any(word in receiver for word in OPTIMIZER_RECEIVER_WORDS)
+    if not receiver or (call.function is not None and receiver == call.function.self_name):
+        return False
+    return not any(word in receiver for word in NOT_OPTIMIZER_WORDS)
+
+
+def is_epoch_runner(call: CallSite) -> bool:
+    """``train_one_epoch(...)``, ``self._train_epoch(...)``, ``trainer.train_step(...)``:
+    a call that trains, typically defined in another module."""
+    words = name_words(call.name)
+    return bool(words & {"train", "training"}) and bool(words & {"epoch", "step", "batch", "iteration"})
 
 
 def is_save(call: CallSite) -> bool:
+    # ray.train.report(metrics, checkpoint=...), trainer.step(..., ckpt_path=...)
+    if any(arg.keyword is not None and any(word in arg.keyword.value.lower() for word in ("checkpoint", "ckpt"))
+           for arg in call.node.args):
+        return True
     name = call.name.lower()
     if name in RETURNS_TEXT:
         return False
-    if any(word in name for word in SAVE_WORDS) or (call.qualified or "").endswith("Snapshot.take"):
-        return True
-    # ray.train.report(metrics, checkpoint=...), trainer.step(..., ckpt_path=...)
-    return any(
-        arg.keyword is not None and any(word in arg.keyword.value.lower() for word in ("checkpoint", "ckpt"))
-        for arg in call.node.args
-    )
-
-
-def is_dispatch(call: CallSite) -> bool:
-    name = call.name.lower()
-    if name.startswith(("on_", "_on_")) or any(word in name for word in DISPATCH_WORDS):
-        return True
-    # fastai-style event dispatch: self("after_batch")
-    func = call.node.func
-    return (
-        call.function is not None
-        and isinstance(func, cst.Name)
-        and func.value == call.function.self_name
-    )
+    if not any(word in name for word in SAVE_WORDS) and not (call.qualified or "").endswith("Snapshot.take"):
+        return False
+    words = name_words(call.name)
+    return not (words & NOT_STATE_WORDS and not words & STATE_WORDS)
 
 
 def _range_call(node: cst.BaseExpression) -> cst.Call | None:
@@ -99,13 +106,13 @@ def literal_range_length(loop: Loop) -> int | None:
 @register
 class TrainingLoopWithoutCheckpoint(Detector):
     name = "training-loop-without-checkpoint"
-    tokens = ("backward",)
-    fields = frozenset({"loop", "optimizer"})
+    tokens = ("backward", ("train", "epoch"))
+    fields = frozenset({"loop", "update"})
     defaults = {"max_toy_steps": 1000}
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.calls = ModuleCalls(scan)
+        self.calls = ModuleCalls.of(scan)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.calls.record_function(node)
@@ -114,7 +121,7 @@ class TrainingLoopWithoutCheckpoint(Detector):
         self.calls.record_call(node)
 
     def visit_Yield(self, node: cst.Yield) -> None:
-        self.calls.record_yield()
+        self.calls.record_yield(node)
 
     def visit_For(self, node: cst.For) -> None:
         self.calls.record_loop(node)
@@ -124,16 +131,19 @@ class TrainingLoopWithoutCheckpoint(Detector):
 
     def finish(self) -> None:
         training: dict[int, list[CallSite]] = {}
+        updates: dict[int, CallSite] = {}
         for loop in self.calls.loops:
             reached = list(self.calls.reachable(self.calls.in_loop(loop.node)))
-            if any(map(is_backward, reached)) and any(map(is_optimizer_step, reached)):
+            update = self._weight_update(loop, reached)
+            if update is not None:
                 training[id(loop.node)] = reached
+                updates[id(loop.node)] = update
         script_functions = self.calls.script_functions() if training else set()
         for loop in self.calls.loops:
             reached = training.get(id(loop.node))
             if reached is None or any(id(outer) in training for outer in loop.outer):
                 continue
-            if any(is_save(c) or is_dispatch(c) for c in reached):
+            if any(map(is_save, reached)):
                 continue
             function = loop.function
             if function is not None and (
@@ -143,23 +153,54 @@ class TrainingLoopWithoutCheckpoint(Detector):
                 continue
             if self._is_toy(loop, reached) or not self._runs_whole_job(loop, script_functions):
                 continue
-            step = next(c for c in reached if is_optimizer_step(c))
+            update = updates[id(loop.node)]
             self.report(
                 loop.node,
                 symbol=loop.symbol,
                 function=function.name if function is not None else "<module>",
                 loop=_header(self.scan, loop.node),
-                optimizer=step.receiver or step.name,
+                update=f"{update.receiver}.{update.name}()" if update.receiver else f"{update.name}(...)",
             )
 
+    def _weight_update(self, loop: LoopSite, reached: list[CallSite]) -> CallSite | None:
+        """The call that makes this loop train: an optimizer step after a backward pass
+        it reaches, or, in an epoch loop, a call that trains one epoch."""
+        if any(map(is_backward, reached)):
+            step = next((c for c in reached if is_optimizer_step(c)), None)
+            if step is not None:
+                return step
+        if isinstance(loop.node, cst.For) and "epoch" in self.scan.code(loop.node.target).lower():
+            return next((c for c in reached if loop.node in c.loops and is_epoch_runner(c)), None)
+        return None
+
     def _runs_whole_job(self, loop: LoopSite, script_functions: set[int]) -> bool:
-        """Whether this loop is the whole run of a script, not one epoch or one update
-        whose caller (a library's fit(), another module) may checkpoint."""
+        """Whether this loop is the whole run, not one epoch or one update whose caller
+        (a library's fit(), another module) may checkpoint: module-level code and the
+        functions a script runs, or an epoch/step loop of a fit()-like function that
+        nothing in this module calls from a loop."""
         if loop.function is None:
             return True
         if any(call.loops for call in self.calls.callers(loop.function)):
             return False  # the caller's loop is judged instead
-        return id(loop.function) in script_functions
+        if id(loop.function) in script_functions:
+            return True
+        if name_words(loop.function.name) & ONE_UPDATE_WORDS:
+            return False
+        return self._counts_epochs_or_steps(loop)
+
+    def _counts_epochs_or_steps(self, loop: LoopSite) -> bool:
+        """``for epoch in range(...)``, ``while step < max_steps``: the loop is the run's
+        length. A loop over batches (``for batch in loader``) is one epoch of it."""
+        node = loop.node
+        if isinstance(node, cst.For):
+            ranged = _range_call(node.iter) is not None
+            header = (self.scan.code(node.target) + " " + self.scan.code(node.iter)).lower()
+            if not ranged and "epoch" not in header:
+                return False
+        else:
+            header = self.scan.code(node.test).lower()
+        body = self.scan.code(node.body).lower() if isinstance(node, cst.For) else ""
+        return not any(word in header or word in body for word in UPDATE_PHASE_WORDS)
 
     def _is_toy(self, loop: LoopSite, reached: list[CallSite]) -> bool:
         limit = self.options["max_toy_steps"]

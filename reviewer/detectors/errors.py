@@ -2,45 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
-from reviewer.detectors.ml_code import CallSite, ModuleCalls
+from reviewer.detectors.ml_code import CallSite, Loop, ModuleCalls, mentions, name_words
 from reviewer.detectors.checkpoints import literal_range_length
 from reviewer.ruleset.conditions import is_unknown, literal_value
-from reviewer.engine.walk import walk
+from reviewer.engine.walk import descendants
+from reviewer.questions import field_text
 from reviewer.ruleset.detector import Detector, register
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
 
-# Calls that read or fetch one record: failing on one item means losing that item.
-# Parsing (json.loads) is not I/O; a failed parse is a different question.
+# Calls that read, fetch or restore something from outside the process: their failure is
+# an outage, a missing object or a corrupt file, not a bug in the code around them.
 READ_CALLS = frozenset({
-    "builtins.open", "requests.get", "requests.post", "requests.request", "requests.Session.get",
-    "requests.Session.post", "httpx.get", "httpx.post", "httpx.Client.get", "httpx.Client.post",
-    "urllib.request.urlopen", "urllib.request.urlretrieve", "torch.load", "torch.jit.load",
-    "pickle.load", "joblib.load", "json.load", "numpy.load", "PIL.Image.open", "cv2.imread",
-    "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "soundfile.read", "librosa.load",
+    "builtins.open", "urllib.request.urlopen", "urllib.request.urlretrieve", "torch.load", "torch.jit.load",
+    "pickle.load", "joblib.load", "json.load", "numpy.load", "PIL.Image.open",
+    "cv2.imread", "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "soundfile.read", "librosa.load",
     "torchaudio.load", "datasets.load_dataset", "datasets.load_from_disk", "safetensors.torch.load_file",
     "huggingface_hub.hf_hub_download", "huggingface_hub.snapshot_download", "fsspec.open",
-    "pyarrow.parquet.read_table", "h5py.File", "decord.VideoReader", "av.open",
+    "pyarrow.parquet.read_table", "h5py.File", "decord.VideoReader", "av.open", "yaml.load", "yaml.safe_load",
 })
-READ_CALL_PREFIXES = ("pandas.read_", "boto3.", "botocore.", "google.cloud.storage.")
-READ_METHODS = frozenset({
-    "urlopen", "urlretrieve", "get_object", "download_file", "download_fileobj", "download_as_bytes",
-    "download_to_filename", "read_csv", "read_parquet", "read_json", "hf_hub_download", "load_image",
-    "imread", "load_audio", "read_video", "fetchone", "fetchall",
+READ_CALL_PREFIXES = (
+    "pandas.read_", "requests.", "httpx.", "aiohttp.", "urllib3.", "http.client.", "boto3.", "botocore.",
+    "google.cloud.", "azure.storage.", "openai.", "anthropic.", "smtplib.", "ftplib.", "paramiko.",
+    "redis.", "pymongo.", "psycopg2.", "grpc.",
+)
+# Parsers fail on what came from outside only when they parse what came back from a
+# file or service (``json.loads(resp.text)``, an SSE ``line``), not an in-memory attribute.
+PARSERS = frozenset({"json.loads", "pickle.loads", "yaml.safe_load", "yaml.load", "orjson.loads", "ujson.loads"})
+RECEIVED_WORDS = ("resp", "text", "content", "body", "line", "payload", "raw", "reply", "chunk", "msg", "message")
+# Words of a called name (split at "_" and case changes) that say it reads, fetches, loads,
+# parses or runs a model: ``open_table``, ``yaml_load``, ``call_endpoint``, ``hf_hub_download``.
+FALLIBLE_WORDS = frozenset({
+    "load", "loads", "read", "open", "download", "upload", "fetch", "request", "urlopen", "urlretrieve",
+    "getresponse", "connect", "query", "execute", "endpoint", "pretrained", "predict", "generate",
+    "inference", "invoke", "restore", "deserialize", "unpickle", "imread", "get_object",
 })
 # Dataset methods that produce one record per call.
 RECORD_ACCESSORS = frozenset({"__getitem__", "__getitems__", "get_item", "load_sample", "read_sample"})
 # Restoring weights: when it fails silently, the job runs on with a fresh or wrong model.
 WEIGHT_RESTORES = frozenset({"load_state_dict", "load_checkpoint", "load_weights", "load_adapter"})
 # Functions whose job is to be best-effort: cleanup, probes of the environment, telemetry.
-BEST_EFFORT_FUNCTIONS = frozenset({
-    "__del__", "__exit__", "__aexit__", "close", "aclose", "cleanup", "clean_up", "shutdown",
-    "teardown", "stop", "terminate", "kill", "dispose", "release", "finalize", "atexit",
+BEST_EFFORT_WORDS = frozenset({
+    "del", "exit", "aexit", "close", "aclose", "cleanup", "clean", "shutdown", "teardown", "stop", "terminate",
+    "kill", "dispose", "release", "finalize", "atexit", "signal", "sigterm", "sigint", "sigkill", "handler",
+    "telemetry", "analytics", "usage", "version", "available", "installed", "tmp", "temp", "tempdir",
 })
-BEST_EFFORT_WORDS = ("telemetry", "analytics", "usage", "version", "available", "installed", "cleanup", "exit")
 BEST_EFFORT_PREFIXES = ("is_", "_is_", "has_", "_has_", "check_", "_check_", "can_", "_can_")
+# Calls that make the whole try best-effort: telemetry, and reads of the machine itself.
+TELEMETRY_WORDS = ("telemetry", "analytics", "track_event", "send_event", "capture", "report_usage")
+SYSTEM_PROBE_PATHS = ("/proc/", "/sys/", "/etc/", "/dev/")
+# A retry or polling loop waits between attempts; its failure is the no-retry family's question.
+WAIT_CALLS = frozenset({"sleep", "wait", "backoff"})
 
 SERVICE_FRAMEWORKS = (
     "fastapi", "flask", "starlette", "aiohttp.web", "grpc", "ray.serve", "bentoml", "litserve",
@@ -92,6 +108,8 @@ def swallow_outcome(scan, handler: cst.ExceptHandler) -> str | None:
                 continue
             if isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.Ellipsis, cst.SimpleString)):
                 continue
+            if isinstance(statement, cst.Expr) and _is_debug_log(statement.value):
+                continue  # debug output is off wherever the failure matters
             if isinstance(statement, cst.Continue):
                 outcome = "continue"
             elif isinstance(statement, cst.Return) and _is_empty_value(statement.value):
@@ -101,6 +119,11 @@ def swallow_outcome(scan, handler: cst.ExceptHandler) -> str | None:
             else:
                 return None
     return outcome
+
+
+def _is_debug_log(node: cst.BaseExpression) -> bool:
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "debug")
 
 
 def _is_constant(node: cst.BaseExpression) -> bool:
@@ -120,11 +143,16 @@ def _is_constant(node: cst.BaseExpression) -> bool:
     return False
 
 
-def is_read_call(call: CallSite) -> bool:
+def is_fallible_call(call: CallSite) -> bool:
+    """Whether the call reaches outside the process: a file, a remote service, a model."""
     qualified = call.qualified or ""
+    if qualified in PARSERS:
+        return bool(call.node.args) and mentions(call.scan, call.node.args[0].value, RECEIVED_WORDS)
     if qualified in READ_CALLS or qualified.startswith(READ_CALL_PREFIXES):
         return True
-    return isinstance(call.node.func, cst.Attribute) and call.name in READ_METHODS
+    if qualified.startswith("builtins."):
+        return False
+    return bool(name_words(call.name) & FALLIBLE_WORDS) or call.name in WEIGHT_RESTORES
 
 
 def is_weight_restore(call: CallSite) -> bool:
@@ -132,18 +160,23 @@ def is_weight_restore(call: CallSite) -> bool:
 
 
 def is_best_effort_function(name: str) -> bool:
-    lowered = name.lower()
-    return (
-        lowered in BEST_EFFORT_FUNCTIONS
-        or lowered.startswith(BEST_EFFORT_PREFIXES)
-        or any(word in lowered for word in BEST_EFFORT_WORDS)
+    return name.lower().startswith(BEST_EFFORT_PREFIXES) or bool(name_words(name) & BEST_EFFORT_WORDS)
+
+
+def _is_best_effort_call(call: CallSite) -> bool:
+    """Telemetry, and reads of the machine's own state (``/proc/meminfo``)."""
+    if any(word in call.name.lower() for word in TELEMETRY_WORDS):
+        return True
+    return any(
+        isinstance(value := literal_value(arg.value), str) and value.startswith(SYSTEM_PROBE_PATHS)
+        for arg in call.node.args
     )
 
 
 class _TryDetector(Detector):
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.calls = ModuleCalls(scan)
+        self.calls = ModuleCalls.of(scan)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.calls.record_function(node)
@@ -152,73 +185,114 @@ class _TryDetector(Detector):
         self.calls.record_call(node)
 
 
+@dataclass
+class _Swallow:  # judged in finish(), once the helpers the try calls are recorded
+    node: cst.Try
+    handler: cst.ExceptHandler
+    caught: str
+    outcome: str
+    function: str
+    symbol: str
+    loop: Loop | None  # the innermost loop around the try, in the same function
+
+
 @register
 class BlindExceptSwallow(_TryDetector):
-    """Two shapes where a silent broad handler loses work: reading one record (in a loop
-    over records, or in a dataset's ``__getitem__``) and skipping or faking it, and a
-    weight restore whose failure leaves the model as it was."""
+    """A broad handler that says nothing, around a call that reaches outside the process
+    (a file, a remote service, a parser of what came back, a model load or inference), or
+    around a same-module helper that makes one."""
 
     name = "blind-except-swallow"
     tokens = ("except",)
     fields = frozenset({"call", "caught", "outcome", "consequence"})
 
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.swallows: list[_Swallow] = []
+
     def leave_Try(self, node: cst.Try) -> None:
-        function = self.scan.context.function_name
-        if is_best_effort_function(function):
+        context = self.scan.context
+        if is_best_effort_function(context.function_name) or _imports_in(node.body):
             return
-        calls = self.calls.in_try_body(node.body)
+        loop = _innermost_loop(context)
         for handler in node.handlers:
             caught = caught_text(handler, self.scan)
             outcome = swallow_outcome(self.scan, handler) if caught else None
-            if outcome is None:
-                continue
-            restore = next((c for c in calls if is_weight_restore(c)), None)
-            if restore is not None and not outcome.startswith(("pass", "continue", "return")):
-                restore = None  # a fallback value for a weight file is a different story
-            if restore is not None:
-                self.report(handler, call=self.scan.code(restore.node), caught=caught, outcome=outcome,
-                            consequence="carries on with the weights the model already had")
-                continue
-            read = next((c for c in calls if is_read_call(c)), None)
-            if read is None:
-                continue
-            if function in RECORD_ACCESSORS:
-                record = "record"
-            else:
-                loop = self._record_loop(node, read)
-                record = f"`{self.scan.code(loop.target)}`" if loop is not None else None
-            if record is not None:
-                consequence = (f"silently skips that {record}" if outcome.startswith(("pass", "continue", "return"))
-                               else f"carries on with a placeholder (`{outcome}`) for that {record}")
-                self.report(handler, call=self.scan.code(read.node), caught=caught, outcome=outcome,
-                            consequence=consequence)
+            if outcome is not None:
+                self.swallows.append(_Swallow(node, handler, caught, outcome, context.function_name,
+                                              context.symbol, loop))
 
-    def _record_loop(self, node: cst.Try, read: CallSite) -> cst.For | None:
-        """The loop over records whose current one this try reads.
+    def finish(self) -> None:
+        for swallow in self.swallows:
+            if swallow.loop is not None and _retries_or_polls(self.calls, swallow.loop, swallow.node):
+                continue
+            direct = self.calls.in_try_body(swallow.node.body)
+            if any(_is_best_effort_call(c) for c in self.calls.reachable(direct, max_depth=2)):
+                continue
+            call = self._fallible(direct)
+            if call is not None:
+                self.report(swallow.handler, symbol=swallow.symbol, function=swallow.function,
+                            call=field_text(self.scan.code(call.node)),
+                            caught=swallow.caught, outcome=swallow.outcome,
+                            consequence=self._consequence(swallow, call))
 
-        ``for _ in range(3)`` and ``while`` loops retry or poll; a try that returns or
-        breaks on success searches alternatives (mirrors, formats) for the first that works.
-        """
-        if not read.loops:
+    def _fallible(self, direct: list[CallSite]) -> CallSite | None:
+        """The first call in the try body that fails from outside, itself or through a
+        same-module helper (two levels deep)."""
+        for call in direct:
+            if is_fallible_call(call) or any(map(is_fallible_call, self.calls.reachable([call], max_depth=2))):
+                return call
+        return None
+
+    def _consequence(self, swallow: _Swallow, call: CallSite) -> str:
+        outcome = swallow.outcome
+        silent = outcome.startswith(("pass", "continue", "return"))
+        if is_weight_restore(call) and silent:
+            return "carries on with the weights the model already had"
+        record = None
+        if swallow.function in RECORD_ACCESSORS:
+            record = "record"
+        elif isinstance(swallow.loop, cst.For):
+            record = f"`{self.scan.code(swallow.loop.target)}`"
+        if record is not None:
+            return (f"silently skips that {record}" if silent
+                    else f"carries on with a placeholder (`{outcome}`) for that {record}")
+        if outcome.startswith("return"):
+            return f"returns `{outcome[len('return '):]}` as if there were nothing there"
+        if outcome == "pass":
+            return "goes on as if it had worked"
+        return f"carries on with `{outcome}`"
+
+
+def _innermost_loop(context) -> Loop | None:
+    for frame in reversed(context.frames):
+        if frame.kind in ("function", "class"):
             return None
-        loop = read.loops[-1]
-        if not isinstance(loop, cst.For) or _is_range(loop.iter) or literal_range_length(loop) is not None:
-            return None
-        if _leaves_loop(node.body):
-            return None
-        return loop
+        if frame.kind == "loop":
+            return frame.node
+    return None
+
+
+def _retries_or_polls(calls: ModuleCalls, loop: Loop, node: cst.Try) -> bool:
+    """``for attempt in range(3)`` or ``while`` around a try that stops on success, or a
+    loop that waits between attempts: failures are retried, not dropped."""
+    if any(c.name in WAIT_CALLS for c in calls.in_loop(loop)):
+        return True
+    counted = isinstance(loop, cst.While) or _is_range(loop.iter) or literal_range_length(loop) is not None
+    return counted and _leaves_loop(node.body)
+
+
+def _imports_in(body: cst.CSTNode) -> bool:
+    """An optional dependency's guard: what fails is the import, whatever else the try does."""
+    return _contains(body, (cst.Import, cst.ImportFrom))
 
 
 def _leaves_loop(body: cst.CSTNode) -> bool:
-    found = False
+    return _contains(body, (cst.Return, cst.Break))
 
-    def enter(node: cst.CSTNode) -> None:
-        nonlocal found
-        if isinstance(node, (cst.Return, cst.Break)):
-            found = True
 
-    walk(body, enter, lambda node: None)
-    return found
+def _contains(body: cst.CSTNode, kinds: tuple[type, ...]) -> bool:
+    return any(isinstance(node, kinds) for node in descendants(body))
 
 
 def _is_range(node: cst.BaseExpression) -> bool:

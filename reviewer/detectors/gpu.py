@@ -24,12 +24,15 @@ CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
 # it pins is the single-process path or a deliberate per-rank choice.
 RANK_AWARE_WORDS = (
     "rank", "distributed", "world_size", "ddp", "n_gpu", "num_gpu", "gpus", "device_count",
-    "is_initialized", "multi", "parallel", "nproc", "cuda_visible_devices",
+    "is_initialized", "multi", "data_parallel", "dataparallel", "nproc", "cuda_visible_devices",
 )
 INIT_PROCESS_GROUP = frozenset({
     "torch.distributed.init_process_group",
     "torch.distributed.distributed_c10d.init_process_group",
 })
+GLOBAL_RANK = "(the global rank)"  # how GPU001 names set_device(RANK)'s index
+GLOBAL_RANK_NAMES = frozenset({"RANK", "GLOBAL_RANK", "global_rank", "WORLD_RANK"})
+GET_RANK = frozenset({"torch.distributed.get_rank", "torch.distributed.distributed_c10d.get_rank"})
 DDP_WRAPPERS = frozenset({
     "torch.nn.parallel.DistributedDataParallel",
     "torch.nn.parallel.distributed.DistributedDataParallel",
@@ -141,18 +144,14 @@ class _DeviceDetector(Detector):
 class HardcodedGpuIndex(_DeviceDetector):
     name = "hardcoded-gpu-index"
     tokens = ("cuda", "CUDA_VISIBLE_DEVICES", "device_ids")
-    fields = frozenset({"index"})
+    fields = frozenset({"index", "scenario"})
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.calls = ModuleCalls(scan)
         self.traces_on_one_process = False
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.calls.record_function(node)
-
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.calls.record_call(node).qualified
+        qualified = self.scan.names.qualify(node.func)
         self.note_multi_process_call(qualified)
         if qualified in INIT_PROCESS_GROUP:
             self.traces_on_one_process |= starts_one_process_world(node)
@@ -186,7 +185,11 @@ class HardcodedGpuIndex(_DeviceDetector):
             if qualified == "torch.device" and literal_string(first) == "cuda":
                 index = argument(call, "index", 1)
                 number = literal_int(index) if index is not None else None
+                if number is None and index is not None and self._is_global_rank(index):
+                    return f"{self.scan.code(index)} {GLOBAL_RANK}"
                 return str(number) if number is not None else None
+            if qualified != "torch.device" and self._is_global_rank(first):
+                return f"{self.scan.code(first)} {GLOBAL_RANK}"
             pinned = pinned_cuda_index(first)
             if pinned is None and qualified != "torch.device":
                 pinned = literal_int(first)
@@ -216,17 +219,39 @@ class HardcodedGpuIndex(_DeviceDetector):
                     return ", ".join(map(str, numbers))
         return None
 
+    def _is_global_rank(self, node: cst.BaseExpression) -> bool:
+        """``RANK``, ``dist.get_rank()``, ``int(os.environ["RANK"])``: on the second node the
+        global rank is 8 and up, past the node's last GPU."""
+        if isinstance(node, cst.Call) and called_name(node) == "int" and node.args:
+            node = node.args[0].value
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            name = node.value if isinstance(node, cst.Name) else node.attr.value
+            return name in GLOBAL_RANK_NAMES
+        if isinstance(node, cst.Call):
+            return self.scan.names.qualify(node.func) in GET_RANK
+        if isinstance(node, cst.Subscript) and self.scan.names.qualify(node.value) == "os.environ":
+            return len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) and (
+                literal_string(node.slice[0].slice.value) == "RANK")
+        return False
+
     def finish(self) -> None:
-        """Only scripts: a library module that pins an index (an emulated ``Tensor.cuda()``,
-        a single-process tool) is not launched once per GPU."""
-        if self.traces_on_one_process or not (
-            self.multi_process_evidence or self.scan.names.imports_any(["torch.distributed"])
-        ):
+        if self.traces_on_one_process:
             return
-        script = self.calls.script_functions()
-        functions = {id(site.node): site for site in self.calls.functions.values()}
-        self.candidates = [c for c in self.candidates if c.function_node is None
-                           or id(functions.get(id(c.function_node))) in script]
+        distributed = self.multi_process_evidence or self.scan.names.imports_any(["torch.distributed"])
+        for candidate in self.candidates:
+            index = candidate.fields["index"]
+            if index.endswith(GLOBAL_RANK):
+                candidate.fields["scenario"] = (
+                    "On the second node of a 2x8-GPU job the global rank is 8 to 15: this asks for a GPU"
+                    " the node does not have, or doubles up ranks on one device.")
+                continue
+            candidate.fields["scenario"] = (
+                (f"Under `torchrun --nproc_per_node=8`, every rank that reaches this line lands on GPU {index}:"
+                 " seven GPUs idle while one runs out of memory.")
+                if distributed else
+                (f"On a node where GPU {index} is absent or already busy (a one-GPU instance, a shared"
+                 " box, a second worker), this fails or piles onto one device while the others idle.")
+            )
         self.report_candidates()
 
 
@@ -241,7 +266,7 @@ class RankAgnosticDevice(_DeviceDetector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.calls = ModuleCalls(scan)
+        self.calls = ModuleCalls.of(scan)
         self.selects_rank_device = False
         self.functions_reported: set[str] = set()
 
@@ -466,13 +491,15 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.meaning: dict[int, str] = {}  # what the code around an expression calls it
+        # What the code around an expression calls it: the assignment targets or the
+        # subscript it is read through, rendered only for the torch.load calls judged.
+        self.meaning: dict[int, str | cst.CSTNode | tuple[cst.AssignTarget, ...]] = {}
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        self.meaning[id(node.value)] = " ".join(self.scan.code(t.target) for t in node.targets)
+        self.meaning[id(node.value)] = tuple(node.targets)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        self.meaning[id(node.value)] = self.scan.code(node)
+        self.meaning[id(node.value)] = node
 
     def visit_Call(self, node: cst.Call) -> None:
         if called_name(node) in ("load_state_dict", "load_checkpoint", "set_state_dict"):
@@ -486,9 +513,15 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
         source = argument(node, "f", 0)
         if source is None or mentions(self.scan, source, ("bytesio", "buffer")):
             return
-        described = (self.meaning.get(id(node), "") + " " + self.scan.code(source)).lower()
+        described = (self._meaning_of(node) + " " + self.scan.code(source)).lower()
         if any(word in described for word in CHECKPOINT_WORDS) and not any(w in described for w in NOT_WEIGHTS_WORDS):
             self.remember(node, target=self.scan.code(source))
+
+    def _meaning_of(self, node: cst.CSTNode) -> str:
+        meaning = self.meaning.get(id(node), "")
+        if isinstance(meaning, tuple):
+            return " ".join(self.scan.code(target.target) for target in meaning)
+        return meaning if isinstance(meaning, str) else self.scan.code(meaning)
 
     def finish(self) -> None:
         self.report_candidates()

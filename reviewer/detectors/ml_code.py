@@ -13,6 +13,7 @@ followed, and detectors treat what they cannot follow as unknown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -85,10 +86,20 @@ class CallSite:
     node: cst.Call
     qualified: str | None
     name: str  # the called name's last segment: "backward", "save_pretrained"
-    receiver: str  # the receiver's code for attribute calls, else ""
     function: FunctionSite | None  # None at module level
     loops: tuple[Loop, ...]  # enclosing loops in the same function, outermost first
     try_bodies: tuple[cst.BaseSuite, ...]  # enclosing try bodies in the same function
+    scan: "FileScan"
+    _receiver: str | None = None
+
+    @property
+    def receiver(self) -> str:
+        """The receiver's code for attribute calls, else "" (rendered on first ask: few
+        calls are ever asked, and rendering every one costs more than the walk)."""
+        if self._receiver is None:
+            func = self.node.func
+            self._receiver = self.scan.code(func.value) if isinstance(func, cst.Attribute) else ""
+        return self._receiver
 
 
 def called_name(call: cst.Call) -> str:
@@ -101,11 +112,23 @@ def called_name(call: cst.Call) -> str:
 
 
 class ModuleCalls:
-    """Every call and function of a module, recorded in walk order."""
+    """Every call and function of a module, recorded in walk order.
+
+    One instance per file is shared by the detectors that need it
+    (``ModuleCalls.of(scan)``); each feeds it from its own hooks, so recording a node
+    that is already recorded returns what the first detector recorded.
+    """
+
+    @classmethod
+    def of(cls, scan: "FileScan") -> "ModuleCalls":
+        return scan.shared("module_calls", cls)
 
     def __init__(self, scan: "FileScan") -> None:
         self.scan = scan
         self.calls: list[CallSite] = []
+        self.call_sites: dict[int, CallSite] = {}
+        self.loop_sites: dict[int, LoopSite] = {}
+        self.yields: set[int] = set()
         self.functions: dict[int, FunctionSite] = {}
         self.functions_by_name: dict[str, list[FunctionSite]] = {}
         self.methods: dict[tuple[int, str], list[FunctionSite]] = {}
@@ -118,6 +141,8 @@ class ModuleCalls:
 
     def record_function(self, node: cst.FunctionDef) -> None:
         """Call from visit_FunctionDef: the context still describes the def's surroundings."""
+        if id(node) in self.functions:
+            return
         parent, owner, loops = None, None, []
         for frame in reversed(self.scan.context.frames):
             if frame.kind == "function":
@@ -136,10 +161,12 @@ class ModuleCalls:
             self.functions_by_name.setdefault(site.name, []).append(site)
 
     def record_call(self, node: cst.Call) -> CallSite:
+        recorded = self.call_sites.get(id(node))
+        if recorded is not None:
+            return recorded
         function, loops, tries = self.surroundings()
-        func = node.func
-        receiver = self.scan.code(func.value) if isinstance(func, cst.Attribute) else ""
-        site = CallSite(node, self.scan.names.qualify(func), called_name(node), receiver, function, loops, tries)
+        site = CallSite(node, self.scan.names.qualify(node.func), called_name(node), function, loops, tries, self.scan)
+        self.call_sites[id(node)] = site
         self.calls.append(site)
         if function is not None:
             function.calls.append(site)
@@ -150,15 +177,22 @@ class ModuleCalls:
                 self.passed_functions.append((arg.value.value, function))
         return site
 
-    def record_yield(self) -> None:
+    def record_yield(self, node: cst.Yield) -> None:
+        if id(node) in self.yields:
+            return
+        self.yields.add(id(node))
         function, loops, _ = self.surroundings()
         if function is not None:
             function.yields_in.append(loops)
 
     def record_loop(self, node: Loop) -> LoopSite:
         """Call from visit_For / visit_While, before the loop's own frame is pushed."""
+        recorded = self.loop_sites.get(id(node))
+        if recorded is not None:
+            return recorded
         function, outer, _ = self.surroundings()
         site = LoopSite(node, function, outer, self.scan.context.symbol)
+        self.loop_sites[id(node)] = site
         self.loops.append(site)
         return site
 
@@ -302,6 +336,12 @@ class ImportedNames:
         while isinstance(func, cst.Attribute):
             func = func.value
         return isinstance(func, cst.Name) and func.value in self.imported and func.value not in self.assigned
+
+
+def name_words(name: str) -> set[str]:
+    """``hf_hub_download`` -> {hf, hub, download}; ``openTable`` -> {open, table}."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return {word for word in spaced.lower().split("_") if word}
 
 
 def mentions(scan: "FileScan", node: cst.CSTNode, words: Iterable[str]) -> bool:

@@ -101,14 +101,15 @@ def test_ckp001_one_epoch_helper_is_judged_through_its_caller():
 @pytest.mark.parametrize(
     "code",
     [
-        # a library's update step: the framework's fit() elsewhere decides about checkpoints
+        # an RL update phase over one rollout: the framework's learn() elsewhere is the run
         "class PPO:\n    def train(self):\n        for epoch in range(self.n_epochs):\n"
-        "            self.loss().backward()\n            self.policy.optimizer.step()\n",
+        "            for data in self.rollout_buffer.get(self.batch_size):\n"
+        "                self.loss(data).backward()\n                self.policy.optimizer.step()\n",
+        # one update, called once per batch by the user's loop
+        "class Trainer:\n    def step(self, batch):\n        for _ in range(self.ppo_epochs):\n"
+        "            self.loss(batch).backward()\n            self.optimizer.step()\n",
         # a one-epoch helper with no caller in this module
         "def train_epoch(model, loader, opt):\n    for b in loader:\n        model(b).backward()\n        opt.step()\n",
-        # callbacks may checkpoint
-        script("    for batch in loader:\n        model(batch).backward()\n        optimizer.step()\n"
-               "        callbacks.on_batch_end()\n"),
         # toy loop
         script("    for _ in range(200):\n        model(x).sum().backward()\n        optimizer.step()\n"),
         # a scheduler's step is not an optimizer step
@@ -120,6 +121,27 @@ def test_ckp001_one_epoch_helper_is_judged_through_its_caller():
 )
 def test_ckp001_leaves_loops_that_are_not_a_whole_run(code):
     assert findings(code, "CKP001") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a library fit(): nothing saves unless the user adds a callback
+        "class Model:\n    def fit(self, loader, epochs):\n        for epoch in range(epochs):\n"
+        "            for batch in loader:\n                self.loss(batch).backward()\n"
+        "                self.optimizer.step()\n            self.callbacks.on_epoch_end(epoch)\n"
+        "            self.save_epoch_logs(epoch)\n",
+        # an epoch loop over a one-epoch function defined in another module
+        "from engine import train_one_epoch\ndef main(args):\n    for epoch in range(args.epochs):\n"
+        "        train_one_epoch(model, loader, optimizer, epoch)\n",
+        # an optimizer kept in a dict
+        "class T:\n    def train(self, num_epochs):\n        for self.epoch in range(num_epochs):\n"
+        "            self.loss().backward()\n            for k, v in self.optimizers.items():\n                v.step()\n",
+    ],
+)
+def test_ckp001_fit_loops_without_saving(code):
+    [finding] = findings(code, "CKP001")
+    assert finding.line == 3
 
 
 def test_ckp001_excludes_tests_and_benchmarks():

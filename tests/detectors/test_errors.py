@@ -95,15 +95,22 @@ def test_err001_weight_restore():
         # retrying, not dropping
         "import requests\nfor attempt in range(3):\n    try:\n        r = requests.get(u, timeout=5)\n"
         "        break\n    except Exception:\n        continue\n",
-        # trying mirrors until one works
-        "import requests\ndef get(mirrors):\n    for m in mirrors:\n        try:\n"
-        "            return requests.get(m, timeout=5).content\n        except Exception:\n            continue\n",
-        # parsing is not reading
-        "import json\nfor line in lines:\n    try:\n        rows.append(json.loads(line))\n"
+        # polling with a wait between attempts
+        "import requests, time\nwhile True:\n    try:\n        requests.get(u, timeout=5)\n"
+        "    except Exception:\n        pass\n    time.sleep(1)\n",
+        # parsing an in-memory value is not reading
+        "import json\nfor span in spans:\n    try:\n        rows.append(json.loads(span.attributes['x']))\n"
         "    except Exception:\n        continue\n",
-        # a probe outside any loop
+        # a probe of the machine itself
         "def read_model_name():\n    try:\n        with open('/proc/device-tree/model') as f:\n"
         "            return f.read()\n    except Exception:\n        return ''\n",
+        # an optional dependency's guard
+        "try:\n    import orjson\n    loads = orjson.loads\nexcept Exception:\n    pass\n",
+        # telemetry
+        "import requests\ndef report(event):\n    try:\n        send_telemetry(requests.post(u, json=event, timeout=2))\n"
+        "    except Exception:\n        pass\n",
+        # no call that reaches outside the process
+        "def task_of(cfg):\n    try:\n        return guess_task(cfg)\n    except Exception:\n        pass\n",
         # cleanup
         "import torch\nclass W:\n    def close(self):\n        try:\n"
         "            self.model.load_state_dict(torch.load(self.p))\n        except Exception:\n            pass\n",
@@ -111,6 +118,30 @@ def test_err001_weight_restore():
 )
 def test_err001_leaves_retries_searches_parses_and_probes(code):
     assert findings(code, "ERR001") == []
+
+
+@pytest.mark.parametrize(
+    "code, consequence",
+    [
+        # a remote call that becomes "nothing there"
+        ("def table(conn, name):\n    try:\n        return conn.open_table(name)\n    except Exception:\n"
+         "        return None\n", "returns `None` as if there were nothing there"),
+        # a server response that fails to parse
+        ("import json\ndef run(resp):\n    try:\n        return json.loads(resp.text)\n    except Exception:\n"
+         "        return {}\n", "returns `{}` as if there were nothing there"),
+        # mirrors tried in turn, failures unseen
+        ("import requests\ndef get(mirrors):\n    for m in mirrors:\n        try:\n"
+         "            return requests.get(m, timeout=5).content\n        except Exception:\n            continue\n",
+         "silently skips that `m`"),
+        # through a helper of the same module, with a debug line nobody sees
+        ("import requests\ndef _fetch(u):\n    return requests.get(u, timeout=5).json()\n"
+         "def names(u):\n    try:\n        return _fetch(u)['names']\n    except Exception:\n"
+         "        log.debug('no names')\n        return []\n", "returns `[]`"),
+    ],
+)
+def test_err001_outside_calls_that_fail_silently(code, consequence):
+    [finding] = findings(code, "ERR001")
+    assert consequence in finding.question
 
 
 def test_err002_needs_a_service_module_and_a_literal_answer():

@@ -36,10 +36,30 @@ def test_gpu001_names_the_pinned_index(line, index):
     assert f"GPU {index}" in finding.question
 
 
-def test_gpu001_needs_evidence_of_several_processes():
-    assert findings('import torch\nmodel.to("cuda:1")\n', "GPU001") == []
-    assert findings('import torch\nrank = int(os.environ["LOCAL_RANK"])\nmodel.to("cuda:1")\n', "GPU001")
-    assert findings('import torch.distributed\nmodel.to("cuda:1")\n', "GPU001")
+def test_gpu001_question_fits_distributed_and_single_process_code():
+    [single] = findings('import torch\nmodel.to("cuda:1")\n', "GPU001")
+    assert "GPU 1 is absent or already busy" in single.question
+    [ranks] = findings('import torch.distributed\nmodel.to("cuda:1")\n', "GPU001")
+    assert "torchrun --nproc_per_node=8" in ranks.question
+
+
+@pytest.mark.parametrize(
+    "line, expr",
+    [
+        ("torch.cuda.set_device(RANK)", "RANK"),
+        ("torch.cuda.set_device(dist.get_rank())", "dist.get_rank()"),
+        ('device = torch.device("cuda", int(os.environ["RANK"]))', 'int(os.environ["RANK"])'),
+    ],
+)
+def test_gpu001_global_rank_as_device_index(line, expr):
+    [finding] = findings(DISTRIBUTED + line + "\n", "GPU001")
+    assert finding.message.endswith(f"pins work to GPU {expr} (the global rank)")
+    assert "second node" in finding.question
+
+
+def test_gpu001_local_rank_is_not_the_global_rank():
+    assert findings(DISTRIBUTED + "torch.cuda.set_device(local_rank)\ntorch.cuda.set_device(args.rank)\n",
+                    "GPU001") == []
 
 
 @pytest.mark.parametrize(
