@@ -290,6 +290,24 @@ def loaded_model(qualified: str | None) -> bool:
     return bool(_MODEL_LOADERS.lookup(qualified))
 
 
+def _written_last(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def model_load(call: cst.Call, qualified: str | None) -> bool:
+    """The call itself reads weights or a tokenizer from disk or a model hub:
+    ``AutoTokenizer.from_pretrained(...)``, ``pipeline("ner")``, ``SentenceTransformer(name)``."""
+    if not qualified:
+        return False
+    last = _split(qualified)[1]
+    if _written_last(call) != last:
+        return False  # `model(x)` on a loaded model is named after its loader too
+    return last == "from_pretrained" or loaded_model(qualified)
+
+
 def inference_call(call: cst.Call, qualified: str | None) -> bool:
     """``model(x)``, ``model.generate(...)``, ``session.run(...)`` on a loaded model.
 
@@ -299,10 +317,7 @@ def inference_call(call: cst.Call, qualified: str | None) -> bool:
     """
     if not qualified:
         return False
-    func = call.func
-    written_last = func.attr.value if isinstance(func, cst.Attribute) else (
-        func.value if isinstance(func, cst.Name) else None
-    )
+    written_last = _written_last(call)
     if written_last is None:
         return False
     if loaded_model(qualified):

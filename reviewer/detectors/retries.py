@@ -7,13 +7,23 @@ A hand-written retry loop is recognised by its shape, not its name:
 - the header is ``for <var> in range(...)`` (and the loop variable is not used
   inside the ``try``, so the loop repeats one call instead of walking items)
   or a ``while`` loop;
-- a ``try`` directly in the loop body wraps a remote call (see remote_calls);
+- a ``try`` directly in the loop body wraps a remote call (see remote_calls),
+  or catches a network error (``requests.ConnectionError``, ``TimeoutError``,
+  ``openai.APIError``...) around any call;
 - success leaves the loop (``break``/``return`` in the ``try`` or its
   ``else``, or after it when failures ``continue``);
 - an ``except`` handler goes round again (it does not end in
   ``raise``/``return``/``break``).
 
+or, without a ``try``: ``resp = <remote call>`` followed by an ``if`` on the
+response's status that leaves the loop on success (or ``continue``s on a
+status, with a ``break`` after it).
+
 A polling or daemon loop that never leaves on success is not a retry loop.
+A pause only counts as backoff when it can grow or vary between attempts
+(it depends on the attempt number, a variable the loop changes, ``**`` or
+``*``, or a random/jitter/backoff helper); ``time.sleep(5)`` retries in
+lockstep.
 """
 
 from __future__ import annotations
@@ -23,8 +33,10 @@ from typing import Iterator
 
 import libcst as cst
 
-from reviewer.detectors.remote_calls import is_llm_api_call, is_remote_call, is_sleep
-from reviewer.detectors.timeouts import passes
+import re
+
+from reviewer.detectors.remote_calls import HTTP_VERBS, is_llm_api_call, is_remote_call, is_sleep
+from reviewer.detectors.timeouts import network_command, passes
 from reviewer.engine.runner import call_fields
 from reviewer.ruleset.conditions import ArgRef, find_argument, literal_value
 from reviewer.ruleset.detector import Detector, register
@@ -32,22 +44,43 @@ from reviewer.ruleset.detector import Detector, register
 # A call whose name says it waits is trusted to pause between attempts.
 _DELAY_WORDS = ("sleep", "wait", "backoff", "delay", "pause")
 _EXIT_CALLS = frozenset({"sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort"})
+# Inside a retry loop, the loop already says "this fails sometimes"; these names say "over the network".
+_REMOTE_WORDS = re.compile(r"(?i)download|upload|fetch|request|http|api_?call")
+_REMOTE_RECEIVERS = re.compile(r"(?i)session|http")
+_CLIENT_RECEIVERS = re.compile(r"(?i)client")
+_WRITE_VERBS = frozenset(HTTP_VERBS) - {"get", "delete", "head", "options"}
+# Exceptions that say "the network failed": by package when the name resolves, by name when it does not.
+_NETWORK_ERROR_PACKAGES = frozenset({"requests", "urllib3", "urllib", "http", "httpx", "aiohttp", "socket", "openai",
+                                     "anthropic", "botocore", "boto3", "grpc", "redis", "pymongo", "psycopg2",
+                                     "huggingface_hub", "websocket", "websockets", "ssl"})
+_NETWORK_BUILTINS = frozenset({"builtins.ConnectionError", "builtins.ConnectionResetError",
+                               "builtins.ConnectionRefusedError", "builtins.ConnectionAbortedError",
+                               "builtins.TimeoutError", "builtins.BrokenPipeError"})
+_NETWORK_ERROR_NAMES = re.compile(
+    r"ConnectionError|ConnectError|TimeoutError|HTTPError|RequestException|RequestError|TransportError|URLError"
+    r"|APIError|APIConnectionError|RateLimitError|OpenAIError|ServiceUnavailable|ProtocolError"
+    r"|ChunkedEncodingError|RemoteDisconnected"
+)
+_GROWTH_OPERATORS = (cst.Power, cst.Multiply, cst.LeftShift)
+_VARYING_WORDS = re.compile(r"(?i)random|uniform|jitter|backoff|expon")
+_SUCCESS_TESTS = re.compile(r"\.(status_code|status|ok)\b|raise_for_status")
 
 
 @dataclass
 class _LoopFacts:
     delayed: bool = False
-    constant_delay: bool = True
+    growing_delay: bool = False
 
 
 @dataclass
 class RetryLoop:
     loop: cst.For | cst.While
-    attempt: cst.Try
+    attempt: cst.CSTNode  # the try, or the statement making the call
     remote: cst.Call
     remote_name: str | None
     unbounded: bool
     delayed: bool
+    growing_delay: bool
 
 
 def _walk(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode]:
@@ -147,6 +180,7 @@ class RetryLoopTracker(ImportAliases):
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
         self.remote_in_try: dict[int, tuple[cst.Call, str | None]] = {}  # try body -> first remote call
+        self.remote_calls: dict[int, str | None] = {}  # remote calls directly in a loop, not in a try
         self.loops: dict[int, _LoopFacts] = {}
         self.exit_calls: set[int] = set()  # handlers calling sys.exit and friends
 
@@ -159,24 +193,41 @@ class RetryLoopTracker(ImportAliases):
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
         local = list(self._local_frames())
-        if is_remote_call(qualified) or is_llm_api_call(node):
+        if self._remote(node, qualified):
             for frame in local:
                 if frame.kind == "try":
                     self.remote_in_try.setdefault(id(frame.node), (node, qualified))
+            self.remote_calls[id(node)] = qualified
         func = node.func
         written = (func.attr.value if isinstance(func, cst.Attribute) else
                    func.value if isinstance(func, cst.Name) else "").lower()
         if is_sleep(qualified) or any(word in written for word in _DELAY_WORDS):
-            constant = bool(node.args) and _is_number(node.args[0].value)
             for frame in local:
                 if frame.kind == "loop" and id(frame.node) in self.loops:
                     facts = self.loops[id(frame.node)]
                     facts.delayed = True
-                    facts.constant_delay = facts.constant_delay and constant
+                    facts.growing_delay = facts.growing_delay or _varying_delay(node, written, frame.node)
         if qualified in _EXIT_CALLS:
             for frame in local:
                 if frame.kind == "except":
                     self.exit_calls.add(id(frame.node))
+
+    def _remote(self, node: cst.Call, qualified: str | None) -> bool:
+        if is_remote_call(qualified) or is_llm_api_call(node):
+            return True
+        if qualified is not None and qualified.startswith("subprocess."):
+            return network_command(node.args[0].value if node.args else None, self.scan) is not None
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = self.scan.code(func.value)
+            if method in HTTP_VERBS and (
+                _REMOTE_RECEIVERS.search(receiver)
+                or (method in _WRITE_VERBS and _CLIENT_RECEIVERS.search(receiver))
+            ):
+                return True
+            return bool(_REMOTE_WORDS.search(method))
+        return isinstance(func, cst.Name) and bool(_REMOTE_WORDS.search(func.value))
 
     def _local_frames(self):
         for frame in reversed(self.scan.context.frames):
@@ -187,6 +238,8 @@ class RetryLoopTracker(ImportAliases):
     def leave_For(self, node: cst.For) -> None:
         if self._counted_attempts(node):
             self._check(node, unbounded_header=False)
+        else:
+            self.loops.pop(id(node), None)
 
     def leave_While(self, node: cst.While) -> None:
         forever = literal_value(node.test) in (True, 1)
@@ -210,37 +263,102 @@ class RetryLoopTracker(ImportAliases):
         if not isinstance(body, cst.IndentedBlock):
             return
         statements = list(body.body)
+        target = loop.target.value if isinstance(loop, cst.For) and isinstance(loop.target, cst.Name) else None
         for index, statement in enumerate(statements):
-            if not isinstance(statement, cst.Try):
+            if isinstance(statement, cst.Try):
+                found = self._try_attempt(statement, statements, index, target)
+            else:
+                found = self._status_attempt(statement, statements, index, target)
+            if found is None:
                 continue
-            remote = self.remote_in_try.get(id(statement.body))
-            if remote is None:
-                continue
-            if isinstance(loop, cst.For) and isinstance(loop.target, cst.Name):
-                if loop.target.value in _names_in(statement.body):
-                    return  # walking items, not repeating one call
-            retrying = [h for h in statement.handlers if not _ends_with(h.body, (cst.Raise, cst.Return, cst.Break))]
-            if not retrying:
-                continue
-            after = statements[index + 1:]
-            before = statements[:index]
-            failures_continue = all(_ends_with(h.body, (cst.Continue,)) for h in retrying)
-            on_success = _leaves_on_success(statement.body) or (
-                statement.orelse is not None and _leaves_on_success(statement.orelse)
-            ) or (failures_continue and any(_leaves_on_success(s) for s in after))
-            if not on_success:
-                continue
-            if not failures_continue and any(_exits(s) for s in after if not isinstance(s, cst.If)):
-                continue  # a failure falls through to an unconditional exit: not a retry
-            gives_up = (
-                any(_exits(h) or id(h) in self.exit_calls for h in retrying)
-                or any(_exits(s) for s in before)
-                or (not failures_continue and any(_exits(s) for s in after))
-                or any(isinstance(n, cst.Raise) for n in _walk(statement.body))
-            )
+            if found is _NOT_A_RETRY:
+                return
+            remote, gives_up = found
             self.found(RetryLoop(loop, statement, remote[0], remote[1], unbounded_header and not gives_up,
-                                 facts.delayed))
+                                 facts.delayed, facts.growing_delay))
             return
+
+    def _try_attempt(self, statement: cst.Try, statements, index: int, target: str | None):
+        remote = self.remote_in_try.get(id(statement.body))
+        if remote is None and any(self._catches_network_error(h) for h in statement.handlers):
+            first = next((n for n in _walk(statement.body) if isinstance(n, cst.Call)), None)
+            remote = (first, None) if first is not None else None
+        if remote is None:
+            return None
+        if target is not None and _walks_items(target, statement.body):
+            return _NOT_A_RETRY
+        retrying = [h for h in statement.handlers if not _ends_with(h.body, (cst.Raise, cst.Return, cst.Break))]
+        if not retrying:
+            return None
+        after = statements[index + 1:]
+        before = statements[:index]
+        failures_continue = all(_ends_with(h.body, (cst.Continue,)) for h in retrying)
+        on_success = _leaves_on_success(statement.body) or (
+            statement.orelse is not None and _leaves_on_success(statement.orelse)
+        ) or (failures_continue and any(_leaves_on_success(s) for s in after))
+        if not on_success:
+            return None
+        if not failures_continue and any(_exits(s) for s in after if not isinstance(s, cst.If)):
+            return None  # a failure falls through to an unconditional exit: not a retry
+        gives_up = (
+            any(_exits(h) or id(h) in self.exit_calls for h in retrying)
+            or any(_exits(s) for s in before)
+            or (not failures_continue and any(_exits(s) for s in after))
+            or any(isinstance(n, cst.Raise) for n in _walk(statement.body))
+        )
+        return remote, gives_up
+
+    def _status_attempt(self, statement: cst.CSTNode, statements, index: int, target: str | None):
+        """``resp = remote(...)`` then ``if resp.status_code == 200: break`` (or ``if <status>: continue``
+        with a ``break`` after it)."""
+        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+            return None
+        assign = statement.body[0]
+        if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1
+                and isinstance(assign.targets[0].target, cst.Name)):
+            return None
+        call = next((n for n in _walk(assign.value) if isinstance(n, cst.Call) and id(n) in self.remote_calls),
+                    None)
+        if isinstance(assign.value, cst.Call) and id(assign.value) in self.remote_calls:
+            call = assign.value
+        if call is None:
+            return None
+        if target is not None and _walks_items(target, assign.value):
+            return _NOT_A_RETRY
+        response = assign.targets[0].target.value
+        after = statements[index + 1:]
+        checks = [s for s in after if isinstance(s, cst.If) and response in _names_in(s.test)
+                  and _SUCCESS_TESTS.search(self.scan.code(s.test))]
+        if not checks:
+            return None
+        check = checks[0]
+        rest = after[after.index(check) + 1:]
+        if _ends_with(check.body, (cst.Break, cst.Return)) and check.orelse is None:
+            # success leaves; the loop goes round unless something after always leaves
+            if any(_exits(s) for s in rest if not isinstance(s, cst.If)):
+                return None
+            gives_up = any(_exits(s) for s in rest) or any(isinstance(n, cst.Raise) for s in rest for n in _walk(s))
+        elif _ends_with(check.body, (cst.Continue,)) and check.orelse is None:
+            if not any(_leaves_on_success(s) for s in rest):
+                return None
+            gives_up = any(_exits(s, raises=True) for s in _statements_of(check.body))
+        else:
+            return None
+        return (call, self.remote_calls[id(call)]), gives_up
+
+    def _catches_network_error(self, handler: cst.ExceptHandler) -> bool:
+        caught = handler.type
+        if caught is None:
+            return False
+        kinds = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        for kind in kinds:
+            qualified = self.scan.names.qualify(kind)
+            if qualified is None:
+                if _NETWORK_ERROR_NAMES.search(self.scan.code(kind)):
+                    return True
+            elif qualified in _NETWORK_BUILTINS or qualified.partition(".")[0] in _NETWORK_ERROR_PACKAGES:
+                return True
+        return False
 
     def found(self, retry: RetryLoop) -> None:
         raise NotImplementedError
@@ -251,13 +369,67 @@ class RetryLoopTracker(ImportAliases):
             fields["attempts"] = f"`{self.scan.code(retry.loop.iter)}` attempts"
         else:
             fields["attempts"] = "attempts until it succeeds" if retry.unbounded else "repeated attempts"
-        fields["pause"] = "with a pause" if retry.delayed else "with no pause"
+        fields["pause"] = (
+            "with a growing pause" if retry.growing_delay
+            else "with the same fixed pause" if retry.delayed else "with no pause"
+        )
         return fields
 
 
-def _is_number(node: cst.BaseExpression) -> bool:
-    value = literal_value(node)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_NOT_A_RETRY = object()
+
+
+def _walks_items(target: str, node: cst.CSTNode) -> bool:
+    """Does the attempt use the loop variable as an item (``urls[i]``, ``fetch(i)``) rather than
+    as an attempt counter (``if i > 0``, ``f"attempt {i}"``)?"""
+    for current in _walk(node):
+        if isinstance(current, cst.SubscriptElement) and target in _names_in(current):
+            return True
+        if isinstance(current, cst.Arg) and isinstance(current.value, cst.Name) and current.value.value == target:
+            return True
+    return False
+
+
+def _statements_of(block: cst.BaseSuite) -> list[cst.CSTNode]:
+    return list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+
+
+def _varying_delay(call: cst.Call, written: str, loop: cst.CSTNode) -> bool:
+    """Can this pause differ between attempts (exponential, jittered, from the attempt number)?"""
+    if _VARYING_WORDS.search(written):
+        return True
+    if not call.args:
+        return True  # a waiting helper that decides its own pause: trust it
+    changing = _loop_changed_names(loop)
+    for arg in call.args:
+        for node in [arg.value, *_walk(arg.value)]:
+            if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _GROWTH_OPERATORS):
+                return True
+            if isinstance(node, cst.Name) and node.value in changing:
+                return True
+            if isinstance(node, cst.Call):
+                name = node.func.attr.value if isinstance(node.func, cst.Attribute) else (
+                    node.func.value if isinstance(node.func, cst.Name) else "")
+                if _VARYING_WORDS.search(name):
+                    return True
+    return False
+
+
+def _loop_changed_names(loop: cst.CSTNode) -> set[str]:
+    """The loop variable and the names the loop body assigns (``delay *= 2``, ``wait = next_wait(...)``)."""
+    names: set[str] = set()
+    if isinstance(loop, cst.For):
+        names.update(n.value for n in [loop.target, *_walk(loop.target)] if isinstance(n, cst.Name))
+    for node in _walk(loop.body):
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            names.add(node.target.value)
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    names.add(target.target.value)
+        elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+            names.add(node.target.value)
+    return names
 
 
 @register
@@ -266,7 +438,7 @@ class RetryLoopWithoutBackoff(RetryLoopTracker):
 
     def found(self, retry: RetryLoop) -> None:
         # A loop that never gives up is the unbounded-retry rule's finding.
-        if not retry.delayed and not retry.unbounded:
+        if not retry.growing_delay and not retry.unbounded:
             self.report(retry.loop, **self.loop_fields(retry))
 
 
