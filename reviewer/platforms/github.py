@@ -16,20 +16,19 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from reviewer.diff import FileChange
 from reviewer.platforms.github_context import PullContext
 from reviewer.platforms.github_payload import annotation_batches, review_payload
 from reviewer.publish import markers
 from reviewer.publish.plan import ReviewPlan, plan_review
+from reviewer.publish.retry import Retrier, Transient
 from reviewer.publish.summary import render_summary
 from reviewer.types import RuleMeta, RunResult
 
 CHECK_NAME = "arch-review"
 DEFAULT_MAX_WAIT = 900.0
-ATTEMPTS = 4
-RATE_LIMIT_WAITS = 5
 PERMISSION_HINT = (
     "grant `pull-requests: write` (and `checks: write` for the check run) in the workflow's "
     "`permissions:` block; a pull request from a fork never gets a write token under "
@@ -56,50 +55,29 @@ class Outcome:
         return self.read_only or bool(self.failures)
 
 
-class Gate:
-    """Retries one API call: rate limits waited out (Retry-After), 5xx with backoff.
-
-    A write that failed with a 5xx may still have happened: ``recheck`` re-reads what
-    exists and returns the result when the write is already there, so it is not repeated.
-    """
+class Gate(Retrier):
+    """Retries one GitHub API call: rate limits waited out (Retry-After, the primary
+    limit's reset time), 5xx and connection errors with backoff."""
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] = print,
                  max_wait: float | None = None):
-        self.sleep = sleep
-        self.log = log
-        self.max_wait = max_wait if max_wait is not None else float(
+        max_wait = max_wait if max_wait is not None else float(
             os.environ.get("ARCH_REVIEW_GITHUB_MAX_WAIT", DEFAULT_MAX_WAIT)
         )
+        super().__init__("GitHub", self._transient, max_wait=max_wait, sleep=sleep, log=log)
 
-    def call(self, what: str, action: Callable[[], Any], recheck: Callable[[], Any] | None = None) -> Any:
+    def _transient(self, exc: BaseException) -> Transient | None:
         from github import GithubException
         from requests.exceptions import ConnectionError as ConnectError, Timeout
 
-        failures = waits = 0
-        while True:
-            try:
-                return action()
-            except GithubException as exc:
-                wait = self._rate_limit_wait(exc)
-                if wait is not None and waits < RATE_LIMIT_WAITS:
-                    waits += 1
-                    self.log(f"arch-review: GitHub rate limit on {what}: waiting {wait:.0f}s")
-                    self.sleep(wait)
-                    continue
-                failures += 1
-                if exc.status < 500 or failures >= ATTEMPTS:
-                    raise
-                self.log(f"arch-review: GitHub answered {exc.status} to {what}: retrying")
-            except (ConnectError, Timeout):
-                failures += 1
-                if failures >= ATTEMPTS:
-                    raise
-                self.log(f"arch-review: no answer from GitHub to {what}: retrying")
-            self.sleep(min(2.0 ** failures, self.max_wait))
-            if recheck is not None:
-                done = recheck()
-                if done is not None:
-                    return done
+        if isinstance(exc, (ConnectError, Timeout)):
+            return Transient("no answer")
+        if not isinstance(exc, GithubException):
+            return None
+        wait = self._rate_limit_wait(exc)
+        if wait is not None:
+            return Transient(f"HTTP {exc.status}", retry_after=wait)
+        return Transient(f"HTTP {exc.status}") if exc.status >= 500 else None
 
     def _rate_limit_wait(self, exc) -> float | None:
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}

@@ -52,7 +52,9 @@ class Retrier:
                 transient = self.classify(exc)
                 if transient is None:
                     raise
-                if transient.retry_after is not None and waits < RATE_LIMIT_WAITS:
+                if transient.retry_after is not None:
+                    if waits >= RATE_LIMIT_WAITS:
+                        raise
                     waits += 1
                     wait = min(max(transient.retry_after, 0.0), self.max_wait)
                     self.log(f"arch-review: {self.host} rate limit on {what}: waiting {wait:.0f}s")
