@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence
 
 from reviewer.diff import FileChange, parse_unified_diff
+from reviewer.engine.files import Excludes
 from reviewer.engine.suppressions import find_suppressions
 from reviewer.git import GitError, read_file_at
 from reviewer.manifests import Dependency, dependencies, manifest_kind
 from reviewer.questions import field_text, fill
 from reviewer.service_clients import ServiceClient, client_for_distribution, client_used_on
-from reviewer.types import Finding, Location, fingerprint
+from reviewer.types import Finding, Location, RunResult, fingerprint
 
 if TYPE_CHECKING:
     from reviewer.ruleset.schema import CompiledRule
@@ -86,6 +87,12 @@ def change_findings(
     for rule in rules:
         findings += _to_findings(rule, hits[rule.change], source)
     return sorted(findings, key=Finding.sort_key)
+
+
+def add_change_findings(result: RunResult, source: ChangeSource, rules, adr_dirs: Sequence[str], excludes: Excludes) -> None:
+    """Adds the change rules' findings to a diff's result (config excludes apply to manifests too)."""
+    result.findings.extend(change_findings(source, rules, adr_dirs, excludes.matches_file))
+    result.sort()
 
 
 def _adr_state(source: ChangeSource, adr_dirs: Sequence[str]) -> str | None:

@@ -21,12 +21,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Mapping
 
+from reviewer.changes import GitChangeSource, add_change_findings
 from reviewer.commands.common import Setup, emit, exit_code, load_setup, root_relative_excludes
 from reviewer.commands.llm_pass import run_llm_pass
 from reviewer.diff import FileChange
 from reviewer.engine.files import Excludes
 from reviewer.engine.pipeline import Target, analyze
-from reviewer.git import changed_files, read_file_at, repo_root, resolve_base
+from reviewer.git import changed_files, read_files_at, repo_root, resolve_base
 from reviewer.scope import scope_findings
 from reviewer.types import RunResult, Skipped
 
@@ -42,12 +43,17 @@ def run(args: argparse.Namespace) -> int:
     prepared = platform.prepare(args, root) if platform is not None else None
     if prepared is not None and prepared.result is not None:  # --findings: a report made elsewhere
         return platform.finish(args, setup, prepared.result, root, prepared.reviewed(), prepared)
+    base = None
     if prepared is not None and prepared.changes is not None:  # git could not get the commits: the host's list
         changes = prepared.changes
     else:
-        changes = changed_files(root, resolve_base(root, args.base, args.head), args.head)
+        base = resolve_base(root, args.base, args.head)
+        changes = changed_files(root, base, args.head)
     reviewed = reviewed_changes(changes, setup, root)
     result = review(args, setup, root, reviewed)
+    if base is not None:  # change-level rules read both revisions, so they need git
+        add_change_findings(result, GitChangeSource(root, base, args.head, changes), setup.rules,
+                            setup.config.adr_dirs, Excludes(root_relative_excludes(setup.config, root)))
     run_llm_pass(args, setup, result, read_source=lambda path: read_file_at(root, args.head, path), changes=reviewed)
     return deliver(args, setup, result, root, reviewed, platform, prepared)
 
@@ -78,9 +84,8 @@ def review(args: argparse.Namespace, setup: Setup, root: Path, reviewed: Mapping
     # name), never followed: it could point outside the repository.
     links = sorted(path for path in reviewed if args.head is None and (root / path).is_symlink())
     targets = [
-        Target(path, data=read_file_at(root, args.head, path))
-        for path in sorted(reviewed)
-        if path not in links
+        Target(path, data=data)
+        for path, data in read_files_at(root, args.head, [p for p in sorted(reviewed) if p not in links])
     ]
     result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size, jobs=args.jobs, file_timeout=setup.config.file_timeout)
     result.skipped.extend(Skipped(path, "symbolic link (not followed)") for path in links)
