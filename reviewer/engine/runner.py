@@ -242,10 +242,10 @@ class _Walker:
             for attr, node_type, leaving in _hooks(type(handler)):
                 table = self.on_leave if leaving else self.on_enter
                 table.setdefault(node_type, []).append((rule_id, getattr(handler, attr)))
-        # Bodies that open a scope: entered after decorators, defaults and bases,
-        # which belong to the enclosing scope.
-        self.scope_bodies: dict[int, tuple[Frame, cst.CSTNode]] = {}
-        self.try_bodies: set[int] = set()
+        # Bodies that open a frame, by id: a function's, lambda's or class's (entered
+        # after decorators, defaults and bases, which belong to the enclosing scope;
+        # with its owner, for names) and a try's (owner None).
+        self.bodies: dict[int, tuple[Frame, cst.CSTNode | None]] = {}
         self._enter_tracking: dict[type, Callable[[Any], None]] = {
             cst.Import: self._import, cst.ImportFrom: self._import,
             cst.FunctionDef: self._function, cst.Lambda: self._lambda, cst.ClassDef: self._class,
@@ -278,20 +278,25 @@ class _Walker:
             self.failed.add(rule_id)
             self.outcome.rule_errors.append(RuleError(rule_id, self.scan.path, f"{type(exc).__name__}: {exc}"))
 
+    def walk(self, module: cst.Module) -> None:
+        walk(
+            module, self.enter, self.leave,
+            enter_types=self.on_enter.keys() | self._enter_tracking.keys(),
+            leave_types=self.on_leave.keys() | self._leave_tracking.keys(),
+            marked=self.bodies,
+        )
+
     def enter(self, node: cst.CSTNode) -> None:
         # A body is inside its scope (a lambda's body may itself be a call), so
         # the frame opens before the body node's own callbacks run.
-        key = id(node)
-        opened = self.scope_bodies.get(key)
+        opened = self.bodies.get(id(node))
         if opened is not None:
             frame, owner = opened
             self.scan.context.push(frame)
             if type(owner) is cst.ClassDef:
                 self.scan.names.enter_class(owner)  # type: ignore[arg-type]
-            else:
+            elif owner is not None:
                 self.scan.names.enter_function(owner)  # type: ignore[arg-type]
-        elif key in self.try_bodies:
-            self.scan.context.push(Frame("try", node))
         if type(node) in self.on_enter:
             self.dispatch(self.on_enter, node)
         track = self._enter_tracking.get(type(node))
@@ -299,11 +304,11 @@ class _Walker:
             track(node)
 
     def leave(self, node: cst.CSTNode) -> None:
-        key = id(node)
-        if key in self.scope_bodies or key in self.try_bodies:
+        opened = self.bodies.get(id(node))
+        if opened is not None:
             self.dispatch(self.on_leave, node)
             self.scan.context.pop()
-            if key in self.scope_bodies:
+            if opened[1] is not None:
                 self.scan.names.leave_scope()
             return
         track = self._leave_tracking.get(type(node))
@@ -318,14 +323,14 @@ class _Walker:
         names = self.scan.names
         decorators = tuple(filter(None, (names.qualify(d.decorator) for d in node.decorators)))
         frame = Frame("function", node, node.name.value, node.asynchronous is not None, decorators)
-        self.scope_bodies[id(node.body)] = (frame, node)
+        self.bodies[id(node.body)] = (frame, node)
 
     def _lambda(self, node: cst.Lambda) -> None:
-        self.scope_bodies[id(node.body)] = (Frame("lambda", node), node)
+        self.bodies[id(node.body)] = (Frame("lambda", node), node)
 
     def _class(self, node: cst.ClassDef) -> None:
         bases = tuple(filter(None, (self.scan.names.qualify(a.value) for a in node.bases)))
-        self.scope_bodies[id(node.body)] = (Frame("class", node, node.name.value, names=bases), node)
+        self.bodies[id(node.body)] = (Frame("class", node, node.name.value, names=bases), node)
 
     def _for(self, node: cst.For) -> None:
         self.scan.names.record_unknown(node.target)
@@ -346,7 +351,7 @@ class _Walker:
         self.scan.context.push(Frame("with", node, names=items))
 
     def _try(self, node: cst.Try | cst.TryStar) -> None:
-        self.try_bodies.add(id(node.body))
+        self.bodies[id(node.body)] = (Frame("try", node.body), None)
 
     def _except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
         if node.name is not None:
@@ -388,7 +393,7 @@ def _analyze(path: str, module: cst.Module, source_text: str, rules: list[Compil
     scan = FileScan(path, module, source_text)
     handlers = _instantiate(scan, rules, outcome.rule_errors)
     walker = _Walker(scan, handlers, outcome)
-    walk(module, walker.enter, walker.leave)
+    walker.walk(module)
     for rule_id, handler in handlers:
         if isinstance(handler, Detector) and rule_id not in walker.failed:
             try:
