@@ -123,11 +123,25 @@ class NameResolver:
         # Module names a function fills through ``global``: a module-level
         # placeholder (``model = None``) does not make them unknown.
         self._global_types: dict[str, str] = {}
+        # qualify() answers by node while no binding changes: several rules ask
+        # about the same call. The node is kept with its answer, so its id
+        # cannot be reused by another node while the entry lives.
+        self._answers: dict[int, tuple[cst.BaseExpression, str | None]] = {}
         self._prescan_module(module)
 
     # -- what rules ask -------------------------------------------------------
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
+        if type(node) is cst.Name:
+            return self.lookup(node.value)  # type: ignore[attr-defined]
+        known = self._answers.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        answer = self._qualify(node)
+        self._answers[id(node)] = (node, answer)
+        return answer
+
+    def _qualify(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
             return self.lookup(node.value)
         if isinstance(node, cst.Attribute):
@@ -161,6 +175,7 @@ class NameResolver:
     # -- what the runner feeds ------------------------------------------------
 
     def record_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        self._answers.clear()
         for name, qualified in _import_bindings(node):
             self._scopes[-1].bindings[name] = qualified
             self.imported.add(qualified)
@@ -208,12 +223,15 @@ class NameResolver:
             if isinstance(star, cst.Param):
                 scope.bindings[star.name.value] = None
         self._scopes.append(scope)
+        self._answers.clear()
 
     def enter_class(self, node: cst.ClassDef) -> None:
         self._bind(node.name.value, None)
         self._scopes.append(_Scope("class", class_attrs=self._prescan_class(node)))
+        self._answers.clear()
 
     def leave_scope(self) -> None:
+        self._answers.clear()
         self._scopes.pop()
 
     # -- helpers --------------------------------------------------------------
@@ -241,6 +259,7 @@ class NameResolver:
         return None
 
     def _bind(self, name: str, qualified: str | None) -> None:
+        self._answers.clear()
         if qualified is None and len(self._scopes) == 1 and name in self._global_types:
             return
         self._scopes[-1].bindings[name] = qualified
@@ -290,6 +309,7 @@ class NameResolver:
                     if qualified is not None:
                         self._global_types[target.value] = qualified
                         module_scope.bindings[target.value] = qualified
+                        self._answers.clear()
 
     def _record_constant(self, statement: cst.Assign) -> None:
         if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
