@@ -204,6 +204,15 @@ class GitLabPublisher:
         except gitlab.exceptions.GitlabError:
             return None
 
+    def _has_resolved_note(self, thread, fingerprint: str) -> bool | None:
+        import gitlab
+
+        try:
+            notes = self.mr.discussions.get(thread.id).attributes.get("notes") or []
+        except gitlab.exceptions.GitlabError:
+            return None
+        return True if any(markers.resolved_in(n.get("body")) == fingerprint for n in notes) else None
+
     def _resolve_fixed(self, posted: Mapping[str, Any], result: RunResult, head_sha: str,
                        outcome: Outcome) -> None:
         import gitlab
@@ -217,7 +226,8 @@ class GitLabPublisher:
                 continue
             body = f"Resolved in {head_sha}: this question no longer applies.\n\n{markers.resolved_marker(fingerprint)}"
             try:
-                self.retrier.call("noting a fixed finding", lambda t=thread, b=body: t.notes.create({"body": b}))
+                self.retrier.call("noting a fixed finding", lambda t=thread, b=body: t.notes.create({"body": b}),
+                                  recheck=lambda t=thread, f=fingerprint: self._has_resolved_note(t, f))
                 thread.resolved = True
                 self.retrier.call("resolving a discussion", thread.save)
                 outcome.resolved.append(fingerprint)

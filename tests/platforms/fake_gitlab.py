@@ -232,6 +232,8 @@ class FakeGitLab:
             found = next((d for d in mr.discussions if d["id"] == discussion[1]), None)
             if found is None:
                 return 404, {}, {"message": "404 Not found"}
+            if method == "GET" and not discussion[2]:
+                return 200, {}, found
             if method == "PUT" and not discussion[2]:
                 return self._resolve(found, body, query, user)
             if method == "POST" and discussion[2]:

@@ -79,6 +79,7 @@ def test_push_that_fixes_a_finding_resolves_its_discussion_with_a_note(ready, tm
     fixed = mr.push({"svc.py": calls(["fetch_a", "fetch_b"], timeout=("fetch_a",))})
     mr.sync(api)
     mr.checkout()
+    api.faults.append(Fault("POST", r"/discussions/[0-9a-f]+/notes$", 502, after=True))  # noted, then a 502
     done = mr.run(api, tmp_path)
     assert done.returncode == 0, done.stderr
     by_line = {d["notes"][0]["position"]["new_line"]: d for d in api.mr().discussions
