@@ -15,6 +15,7 @@ from reviewer.detectors.scale_signals import (
     literal_text,
     names_in,
     short,
+    walk,
 )
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
@@ -327,15 +328,12 @@ def _is_sentinel_put(call: cst.Call) -> bool:
 
 
 def _takes_from(loop: cst.CSTNode, receiver: str) -> bool:
-    stack: list[cst.CSTNode] = [loop]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
-                node.func.attr.value in ("get", "get_nowait", "popleft", "pop") and \
-                cst.Module([]).code_for_node(node.func.value) == receiver:
-            return True
-        stack.extend(node.children)
-    return False
+    return any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("get", "get_nowait", "popleft", "pop")
+        and cst.Module([]).code_for_node(node.func.value) == receiver
+        for node in walk(loop, into_nested=True)
+    )
 
 
 def _no_maxsize(call: cst.Call) -> bool:
@@ -501,11 +499,7 @@ def _kept_calls(body: cst.CSTNode, method: str) -> list[cst.Call]:
     kept_ids: set[int] = set()
     kept_names: set[str] = set()
     bound: dict[int, str] = {}
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
+    for node in walk(body):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             if node.func.attr.value == method:
                 calls.append(node)
@@ -526,7 +520,6 @@ def _kept_calls(body: cst.CSTNode, method: str) -> list[cst.Call]:
                         kept_names.add(node.value.value)
                 elif isinstance(target.target, cst.Name):
                     bound[id(node.value)] = target.target.value
-        stack.extend(node.children)
     return [c for c in calls if id(c) in kept_ids or bound.get(id(c)) in kept_names]
 
 
@@ -538,31 +531,22 @@ def _is_empty_list(value: cst.BaseExpression | None) -> bool:
 
 def _windowed(body: cst.CSTNode) -> bool:
     """The loop waits for some futures before submitting more (a bounded window)."""
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
+    for node in walk(body, into_nested=True):
         if isinstance(node, cst.Call):
             func = node.func
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if name in ("wait", "as_completed", "result"):
                 return True
-        stack.extend(node.children)
     return False
 
 
 def _spawned_calls(body: cst.CSTNode) -> list[cst.Call]:
     """``tg.create_task(...)`` / ``tg.start_soon(...)`` calls in a loop body."""
-    found: list[cst.Call] = []
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
-                node.func.attr.value in ("create_task", "start_soon"):
-            found.append(node)
-        stack.extend(node.children)
-    return found
+    return [
+        node for node in walk(body)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("create_task", "start_soon")
+    ]
 
 
 # -- CCH002 --------------------------------------------------------------------
@@ -683,16 +667,6 @@ def _is_registrar(function: cst.FunctionDef, key: cst.BaseExpression, value: cst
         return True
     returns_param = any(
         isinstance(n, cst.Return) and isinstance(n.value, cst.Name) and n.value.value in params
-        for n in _statements(function.body)
+        for n in walk(function.body)
     )
     return returns_param
-
-
-def _statements(body: cst.CSTNode):
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        stack.extend(node.children)

@@ -22,6 +22,7 @@ from reviewer.detectors.scale_signals import (
     positional_count,
     qualify_through_subscripts,
     short,
+    walk,
 )
 from reviewer.ruleset.detector import Detector, register
 
@@ -47,7 +48,10 @@ _PANDAS_READERS: dict[str, tuple[str, frozenset[str], str]] = {
 }
 
 # Files that summarise runs (a handful per experiment), not data that grows with the business.
-_RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchmark|plot|fig|whitelist|blacklist)", re.IGNORECASE)
+_RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchmark|plot|fig|whitelist|blacklist|"
+                           r"pred|leaderboard)", re.IGNORECASE)
+# Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
+_RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|pred)", re.IGNORECASE)
 _REMOTE_SCHEMES = re.compile(r"^(s3[an]?|gs|gcs|abfss?|az|adl|hdfs|viewfs|oss|dbfs):/", re.IGNORECASE)
 
 # A whole-table SELECT: no filter, limit or aggregate, and nothing unknown after the table.
@@ -225,139 +229,170 @@ _FILE_OPENERS = frozenset({
     "pathlib.Path.open", "fsspec.open", "smart_open.open",
 })
 _WHOLE_TEXT_READERS = frozenset({"pathlib.Path.read_text", "pathlib.PosixPath.read_text"})
+_LINES = "iterate the open file line by line"
+_JSON = "store it as JSON Lines and read one record at a time (or parse it incrementally with `ijson`)"
+_PICKLE = "shard it and load one shard at a time"
+# loader that takes an open file -> how to read it piece by piece instead
+_HANDLE_LOADERS = {
+    "json.load": _JSON, "ujson.load": _JSON, "simplejson.load": _JSON, "pickle.load": _PICKLE,
+}
+# loader that takes the whole text -> how to read it piece by piece instead
+_TEXT_LOADERS = {
+    "json.loads": _JSON, "ujson.loads": _JSON, "simplejson.loads": _JSON, "orjson.loads": _JSON,
+}
+# array loader -> (path parameter, the keyword that maps the file instead, how to read it lazily)
+_ARRAY_LOADERS = {
+    "numpy.load": ("file", "mmap_mode", "open it with `mmap_mode='r'`"),
+    "torch.load": ("f", "mmap", "load it with `mmap=True`, or shard it"),
+}
+# What torch.load usually reads: weights and training state, sized by the model, not the data.
+_CHECKPOINT_WORDS = re.compile(
+    r"(ckpt|checkpoint|model|weight|state|optim|adapter|lora|pretrain|resume|params|\.pth|\.bin\b|"
+    r"safetensors|vae|unet|encoder|decoder|head|embed_tokens|scaler|scheduler|rng)",
+    re.IGNORECASE,
+)
+# Functions that load one item of a dataset: the file is one sample, not the data set.
+_PER_ITEM_FUNCTIONS = re.compile(r"^_*(getitem|get_?item|load_?(image|img|item|sample|frame|example|clip|audio))",
+                                 re.IGNORECASE)
+# Function and class names that say the file is a small lookup, whatever its path.
+_SMALL_CONTEXT_WORDS = re.compile(r"(config|vocab|meta|label|schema|setting|param|version|tokeniz|template|"
+                                  r"mapping|stat|info|index|size|count|length)", re.IGNORECASE)
+# Names the result is bound to that say it holds a data set.
+_DATA_TARGETS = re.compile(r"(dataset|examples|samples|annotations|records|corpus|instances|conversations|"
+                           r"dialog|train|_data$|^data$|raw_data|input_data|lines)", re.IGNORECASE)
 
 
 @dataclass
-class _LinesList:
+class _WholeRead:
     call: cst.Call
-    name: str
-    target: cst.CSTNode
     file: str
+    instead: str
     symbol: str
     function: str
 
 
 @register
-class LinesReadWhole(BindingDetector):
-    """Every line of a file read into a list (``readlines()``, ``read().splitlines()``)
-    when the code then only loops over it, which the open file could do line by line."""
+class WholeFileRead(BindingDetector):
+    """A data file (training set, corpus, annotations, logs) read whole into memory:
+    ``readlines()``, ``read().splitlines()``, ``json.load``, ``pickle.load``, ``np.load``
+    without ``mmap_mode``, ``torch.load`` of data rather than weights."""
 
-    name = "lines-read-whole"
-    tokens = ("readlines", "splitlines", "split")
-    fields = frozenset({"file"})
+    name = "whole-file-read"
+    tokens = ("readlines", "splitlines", "split", "load")
+    fields = frozenset({"file", "instead"})
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.loop_iterables: set[int] = set()
-        self.pending: dict[int | None, list[_LinesList]] = {}
-        self.name_uses: dict[int | None, dict[str, list[int]]] = {}
-        self.assigned: dict[int | None, dict[str, int]] = {}
-        self.assign_targets: dict[int, cst.Name] = {}
-        self.not_variables: set[int] = set()  # attribute and keyword names
+        self.pending: dict[int | None, list[_WholeRead]] = {}
         self.written: dict[int | None, set[str]] = {}
 
-    def visit_For(self, node: cst.For) -> None:
-        self.loop_iterables.add(id(node.iter))
-        self._count_binding(node.target)
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        # A generator consumes lazily; a list/set/dict comprehension keeps every result
-        # anyway, so reading the lines first costs little more.
-        self.loop_iterables.add(id(node.for_in.iter))
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        super().visit_Assign(node)
-        for target in node.targets:
-            self._count_binding(target.target)
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self.assign_targets[id(node.value)] = node.targets[0].target
-
-    def _count_binding(self, target: cst.BaseExpression) -> None:
-        scope = self.assigned.setdefault(self.bindings.scope_key(), {})
-        for name in bound_names(target):
-            scope[name] = scope.get(name, 0) + 1
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.not_variables.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.not_variables.add(id(node.keyword))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) in self.not_variables:
-            return
-        self.name_uses.setdefault(self.bindings.scope_key(), {}).setdefault(node.value, []).append(id(node))
-
     def visit_Call(self, node: cst.Call) -> None:
-        self._record_write(node)
-        file = self._file_read_as_lines(node)
-        if file is None:
+        qualified = self.scan.names.qualify(node.func)
+        if qualified in _FILE_OPENERS:
+            self._record_write(node)
             return
-        if id(node) in self.loop_iterables:
-            self.report(node, file=file)
+        found = self._whole_read(node, qualified)
+        if found is None:
             return
-        target = self.assign_targets.get(id(node))
-        if target is not None:
+        path, instead = found
+        if _PER_ITEM_FUNCTIONS.match(self.scan.context.function_name):
+            return
+        file = self._data_file(path, self.bindings.target_of(node))
+        if file is not None:
             context = self.scan.context
-            pending = self.pending.setdefault(self.bindings.scope_key(), [])
-            pending.append(_LinesList(node, target.value, target, file, context.symbol, context.function_name))
+            self.pending.setdefault(self.bindings.scope_key(), []).append(
+                _WholeRead(node, file, instead, context.symbol, context.function_name))
 
-    def _record_write(self, node: cst.Call) -> None:
-        """Files opened for writing in this function: reading one whole before rewriting
-        it in place is the only way, not a choice."""
-        if self.scan.names.qualify(node.func) not in _FILE_OPENERS:
-            return
-        mode = literal_text(argument(node, "mode", 1))
-        path = argument(node, "file", 0)
-        if mode and any(c in mode for c in "wa+") and path is not None:
-            self.written.setdefault(self.bindings.scope_key(), set()).add(f"`{short(self.scan.code(path))}`")
+    def _whole_read(self, node: cst.Call, qualified: str | None) -> tuple[cst.BaseExpression, str] | None:
+        """The path a call reads whole and what to do instead; None if it is no such call."""
+        if has_splat(node):
+            return None
+        if qualified in _HANDLE_LOADERS and node.args:
+            path = self._opened_path(node.args[0].value)
+            return (path, _HANDLE_LOADERS[qualified]) if path is not None else None
+        if qualified in _TEXT_LOADERS and node.args:
+            path = self._read_whole_text(node.args[0].value)
+            return (path, _TEXT_LOADERS[qualified]) if path is not None else None
+        if qualified in _ARRAY_LOADERS:
+            parameter, lazy, instead = _ARRAY_LOADERS[qualified]
+            path = argument(node, parameter, 0)
+            if path is None or lazy in keywords(node):
+                return None
+            text = self.scan.code(path) + " " + (self.bindings.string(path) or "")
+            if "npz" in text.lower():
+                return None  # an .npz archive is read lazily, array by array
+            if qualified == "torch.load" and self._checkpoint(text, self.bindings.target_of(node)):
+                return None
+            return path, instead
+        path = self._read_as_lines(node)
+        return (path, _LINES) if path is not None else None
 
-    def _file_read_as_lines(self, node: cst.Call) -> str | None:
-        """The file a ``readlines``-like call reads, as written; None if it is not one."""
+    def _checkpoint(self, path: str, target: str | None) -> bool:
+        owner = self.scan.context.enclosing_class
+        names = (path, self.scan.context.function_name, owner.name if owner is not None else "", target or "")
+        return any(_CHECKPOINT_WORDS.search(name) for name in names)
+
+    def _read_as_lines(self, node: cst.Call) -> cst.BaseExpression | None:
+        """The path behind ``f.readlines()``, ``f.read().splitlines()``, ``Path(p).read_text().split("\\n")``."""
         func = node.func
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
         if method == "readlines" and not node.args:
-            handle = func.value
-        elif method == "splitlines" or (method == "split" and _splits_on_newline(node)):
-            inner = func.value
-            if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and not inner.args):
-                return None
-            if inner.func.attr.value == "read":
-                handle = inner.func.value
-            elif self.scan.names.qualify(inner.func) in _WHOLE_TEXT_READERS:
-                return self._named_file(inner.func.value)
-            else:
-                return None
-        else:
+            return self._opened_path(func.value)
+        if method == "splitlines" or (method == "split" and _splits_on_newline(node)):
+            return self._read_whole_text(func.value)
+        return None
+
+    def _read_whole_text(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The path behind ``f.read()`` or ``Path(p).read_text()``."""
+        if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not expr.args):
             return None
-        opened = self.bindings.resolve(handle)
-        if not isinstance(opened, cst.Call) or self.scan.names.qualify(opened.func) not in _FILE_OPENERS:
-            return None
+        if expr.func.attr.value == "read":
+            return self._opened_path(expr.func.value)
+        if self.scan.names.qualify(expr.func) in _WHOLE_TEXT_READERS:
+            return _path_argument(self.scan, self.bindings.resolve(expr.func.value)) or expr.func.value
+        return None
+
+    def _opened_path(self, handle: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The path a file handle was opened on (``open(p)``, ``Path(p).open()``), if it is one."""
         if self.scan.names.qualify(handle) not in _FILE_OPENERS:
             return None
-        path = argument(opened, "file", 0)
+        opened = self.bindings.resolve(handle)
+        if not isinstance(opened, cst.Call):
+            return None
         if isinstance(opened.func, cst.Attribute) and self.scan.names.qualify(opened.func) == "pathlib.Path.open":
-            return self._named_file(opened.func.value)
-        return self._named_file(path)
+            receiver = self.bindings.resolve(opened.func.value)
+            return _path_argument(self.scan, receiver) or opened.func.value
+        mode = literal_text(argument(opened, "mode", 1))
+        if mode and any(c in mode for c in "wa+"):
+            return None
+        return argument(opened, "file", 0)
 
-    def _named_file(self, path: cst.BaseExpression | None) -> str | None:
+    def _data_file(self, path: cst.BaseExpression, target: str | None) -> str | None:
         """The path as written, if the code says it holds growing data and is not a small file."""
-        if path is None:
-            return None
         resolved = self.bindings.resolve(path)
-        if isinstance(resolved, cst.Call) and self.scan.names.qualify(resolved.func) in ("pathlib.Path", "builtins.str"):
-            resolved = argument(resolved, "path", 0) or resolved
+        resolved = _path_argument(self.scan, resolved) or resolved
         text = self.scan.code(path)
-        shown = self.scan.code(resolved) if resolved is not None else text
-        if SMALL_FILE_WORDS.search(text) or SMALL_FILE_WORDS.search(shown):
+        texts = [text, self.scan.code(resolved) if resolved is not None else text]
+        if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) for t in texts):
             return None
-        function = self.scan.context.function_name
-        if not any(DATA_FILE_WORDS.search(t) for t in (text, shown, function)):
+        context = self.scan.context
+        owner = context.enclosing_class
+        names = [context.function_name, owner.name if owner is not None else ""]
+        if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
             return None
-        return f"`{short(text)}`"
+        if any(DATA_FILE_WORDS.search(t) for t in texts + names) or (target and _DATA_TARGETS.search(target)):
+            return f"`{short(text)}`"
+        return None
+
+    def _record_write(self, node: cst.Call) -> None:
+        """Files opened for writing in this function: reading one whole before rewriting
+        it in place is the only way, not a choice."""
+        mode = literal_text(argument(node, "mode", 1))
+        path = argument(node, "file", 0)
+        if mode and any(c in mode for c in "wa+") and path is not None:
+            self.written.setdefault(self.bindings.scope_key(), set()).add(f"`{short(self.scan.code(path))}`")
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._settle(id(node))
@@ -367,15 +402,17 @@ class LinesReadWhole(BindingDetector):
             self._settle(key)
 
     def _settle(self, key: int | None) -> None:
-        uses = self.name_uses.pop(key, {})
-        assigned = self.assigned.pop(key, {})
         written = self.written.pop(key, set())
-        for lines in self.pending.pop(key, []):
-            if assigned.get(lines.name, 0) != 1 or lines.file in written:
-                continue
-            loads = [use for use in uses.get(lines.name, []) if use != id(lines.target)]
-            if loads and all(use in self.loop_iterables for use in loads):
-                self.report(lines.call, symbol=lines.symbol, function=lines.function, file=lines.file)
+        for read in self.pending.pop(key, []):
+            if read.file not in written:
+                self.report(read.call, symbol=read.symbol, function=read.function, file=read.file, instead=read.instead)
+
+
+def _path_argument(scan, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """``p`` in ``Path(p)`` or ``str(p)``; None for anything else."""
+    if isinstance(node, cst.Call) and scan.names.qualify(node.func) in ("pathlib.Path", "builtins.str"):
+        return argument(node, "path", 0)
+    return None
 
 
 def _splits_on_newline(call: cst.Call) -> bool:
@@ -665,14 +702,11 @@ class CollectToDriver(BindingDetector):
             text = literal_text(arg.value)
             if text is not None and _SPARK_SQL_REDUCERS.search(text):
                 return True
-            stack: list[cst.CSTNode] = [arg.value]
-            while stack:
-                current = stack.pop()
+            for current in walk(arg.value, into_nested=True):
                 if isinstance(current, cst.Call):
                     name = self.scan.names.qualify(current.func)
                     if name and _AGGREGATE_FUNCTIONS.match(name):
                         return True
-                stack.extend(current.children)
         return False
 
 
@@ -770,18 +804,13 @@ def _has_no_page_cap(call: cst.BaseExpression | None) -> bool:
 def _grown_lists(body: cst.BaseSuite) -> set[str]:
     """Names a loop body appends to, extends or ``+=``s, outside nested functions."""
     grown: set[str] = set()
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
+    for node in walk(body):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             if node.func.attr.value in ("append", "extend") and isinstance(node.func.value, cst.Name):
                 grown.add(node.func.value.value)
         elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
             if isinstance(node.target, cst.Name) and isinstance(node.value, (cst.List, cst.ListComp, cst.Subscript)):
                 grown.add(node.target.value)
-        stack.extend(node.children)
     return grown
 
 

@@ -24,14 +24,15 @@ if TYPE_CHECKING:
 # Path words that mark a file as small and fixed: a lookup, not data that grows.
 SMALL_FILE_WORDS = re.compile(
     r"(config|conf|settings|param|label|vocab|lookup|mapping|meta|schema|sample|example|"
-    r"test|dummy|toy|tiny|small|fixture|template|readme|license|requirements|mock|ignore|"
-    r"version|hostfile|host_file|environ|secret|credential|auth|token_file|^/(proc|sys|etc|dev)/)",
+    r"test|dummy|toy|tiny|small|fixture|template|readme|license|requirements|mock|ignore|lexicon|"
+    r"version|sizes?\b|_len\b|count|index|hostfile|host_file|environ|secret|credential|auth|token_file|^/(proc|sys|etc|dev)/)",
     re.IGNORECASE,
 )
 # Words that say a file holds data that grows: training sets, corpora, logs, dumps.
 DATA_FILE_WORDS = re.compile(
-    r"(train|valid|\bdev\b|eval|data|corpus|corpora|jsonl|csv|tsv|tokens|shard|sentence|caption|"
-    r"annotation|manifest|wiki|conll|cnll|\blog|_log|logs|chat|conv|dump|record|raw_text|text_file|"
+    r"((?<!pre)train|valid|\bdev\b|eval|data|corpus|corpora|jsonl|csv|tsv|tokens|shard|sentence|caption|"
+    r"annotation|manifest|wiki|conll|cnll|\blogs?\b|_logs?\b|\.log\b|chat|convs?\b|conversation|dump|record|raw_text|"
+    r"text_file|"
     r"transcript|dialog|review|tweet|crawl|scrape)",
     re.IGNORECASE,
 )
@@ -234,6 +235,18 @@ def chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:
 
 
 bound_names = assigned_names
+
+
+def walk(node: cst.CSTNode, into_nested: bool = False) -> Iterator[cst.CSTNode]:
+    """``node`` and everything under it; without ``into_nested``, a nested ``def``, ``lambda``
+    or ``class`` is yielded but not entered (its body runs some other time)."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if not into_nested and current is not node and isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        stack.extend(current.children)
 
 
 def names_in(node: cst.CSTNode) -> Iterator[str]:

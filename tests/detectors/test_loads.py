@@ -93,30 +93,47 @@ def test_load001_local_paths_and_https_datasets_are_not_evidence_of_growth():
 # -- LOAD002 ---------------------------------------------------------------------
 
 
-def test_load002_a_list_used_for_more_than_looping_is_not_flagged():
+def test_load002_a_training_set_read_whole_names_the_file_and_what_to_do():
     code = """
+        import json
         def load(train_path):
             with open(train_path) as f:
                 lines = f.readlines()
-            print(len(lines))
-            for line in lines:
-                handle(line)
+            with open(train_path + ".json") as f:
+                examples = json.load(f)
+            return lines, examples
         """
-    assert findings(code, "LOAD002") == []
+    lines, examples = findings(code, "LOAD002")
+    assert (lines.line, examples.line) == (5, 7)
+    assert "`train_path`" in lines.message
+    assert "line by line" in lines.question
+    assert "JSON Lines" in examples.question
 
 
-def test_load002_an_attribute_with_the_same_name_is_not_a_use():
+def test_load002_the_name_the_result_is_bound_to_is_evidence_but_not_a_config_name():
     code = """
-        def load(self, train_path):
-            with open(train_path) as f:
-                lines = f.readlines()
-            self.lines = 3
-            for line in lines:
-                handle(line)
+        import json
+        def build(path):
+            annotations = json.load(open(path))
+            modules_config = json.load(open(path))
+            return annotations, modules_config
         """
-    [finding] = findings(code, "LOAD002")
-    assert finding.line == 4
-    assert "`train_path`" in finding.message
+    assert [f.line for f in findings(code, "LOAD002")] == [4]
+
+
+def test_load002_torch_load_of_features_but_not_of_weights_or_training_state():
+    code = """
+        import torch
+        def load_features(data_dir):
+            feats = torch.load(data_dir + "/train_features.pt")
+            ckpt = torch.load(data_dir + "/train_model.pt")
+            state = torch.load(data_dir + "/train.pt", mmap=True)
+            return feats, ckpt, state
+        class WarmupScheduler:
+            def load(self, path):
+                data = torch.load(path)
+        """
+    assert [f.line for f in findings(code, "LOAD002")] == [4]
 
 
 def test_load002_only_file_handles_count():
