@@ -6,7 +6,7 @@ import libcst as cst
 import pytest
 
 from reviewer.engine.runner import FileScan, _Walker, FileOutcome
-from reviewer.engine.walk import walk
+from reviewer.engine.names import NameResolver
 
 
 class _CallRecorder:
@@ -23,7 +23,7 @@ def qualified_calls(code: str) -> dict:
     scan = FileScan("pkg/mod.py", module)
     recorder = _CallRecorder(scan)
     walker = _Walker(scan, [("", recorder)], FileOutcome())
-    walk(module, walker.enter, walker.leave)
+    walker.walk(module)
     return recorder.seen
 
 
@@ -173,3 +173,26 @@ def test_submodule_import_counts_for_imports_any():
     assert resolver.imports_any(["torch.distributed"])
     assert resolver.imports_any(["torch"])
     assert not resolver.imports_any(["torch.nn"])
+
+
+def test_remembered_answer_is_dropped_when_a_binding_changes():
+    module = cst.parse_module("import requests\nrequests.get(u)\n")
+    names = NameResolver(module)
+    func = module.body[1].body[0].value.func
+    assert names.qualify(func) == "requests.get"
+    assert names.qualify(func) == "requests.get"
+    names.record_assign([cst.Name("requests")], cst.parse_expression("make()"))
+    assert names.qualify(func) is None
+
+
+def test_answers_follow_the_scope_of_each_call():
+    module = cst.parse_module("import requests\nrequests.get(a)\ndef f(requests):\n    requests.get(b)\nrequests.get(c)\n")
+    scan = FileScan("pkg/mod.py", module)
+    answers = []
+
+    class Twice:  # two rules asking about the same call, as in a real run
+        def visit_Call(self, node):
+            answers.append((scan.names.qualify(node.func), scan.names.qualify(node.func)))
+
+    _Walker(scan, [("", Twice())], FileOutcome()).walk(module)
+    assert answers == [("requests.get",) * 2, (None, None), ("requests.get",) * 2]

@@ -113,3 +113,15 @@ def test_descendants_match_the_walk():
     walked = []
     walk(module, lambda n: walked.append(n), lambda n: None)
     assert [id(n) for n in descendants(module)] == [id(n) for n in walked[1:]]
+
+
+def test_walk_hands_over_only_the_types_asked_for_and_marked_nodes():
+    module = cst.parse_module("f(x)\ng(y)\n")
+    second_line = module.body[1]
+    entered, left = [], []
+    walk(
+        module, lambda n: entered.append(type(n).__name__), lambda n: left.append(type(n).__name__),
+        enter_types={cst.Call}, leave_types={cst.Name}, marked={id(second_line)},
+    )
+    assert entered == ["Call", "SimpleStatementLine", "Call"]
+    assert left == ["Name", "Name", "Name", "Name", "SimpleStatementLine"]
