@@ -72,7 +72,8 @@ def _finding_list(title: str, findings: Sequence[Finding]) -> str:
         for f in findings[:MAX_LISTED]
     ]
     if len(findings) > MAX_LISTED:
-        items.append(f"- and {len(findings) - MAX_LISTED} more: see the check run, the job's SARIF or JSON report")
+        items.append(f"- and {len(findings) - MAX_LISTED} more: see the job's report, "
+                     f"{code_span('arch-review-results/arch-review.json')}")
     return _details(title, items)
 
 
@@ -82,10 +83,11 @@ def _shortened(text: str) -> str:
 
 
 def _fit(body: str) -> str:
-    """GitHub refuses a comment over 65536 characters; a long summary is cut, never refused."""
+    """GitHub refuses a comment over 65536 characters (GitLab a note over 1,000,000); a long
+    summary is cut, never refused."""
     if len(body) <= MAX_BODY:
         return body
-    note = "\n\n…(cut to fit GitHub's comment size limit)\n\n"
+    note = "\n\n…(cut to fit the comment size limit)\n\n"
     tail = body[body.rfind("<sub>"):] if "<sub>" in body else ""
     return body[: MAX_BODY - len(note) - len(tail)] + note + tail
 
