@@ -23,6 +23,7 @@ from reviewer.llm.answers import fitting_question, fitting_summary
 from reviewer.llm.client import CHARS_PER_TOKEN, ChatClient, LLMUnavailable, Reply
 from reviewer.llm.outcome import LLMReview
 from reviewer.llm.snippets import snippet
+from reviewer.report.summary import plural
 from reviewer.types import Finding
 
 SourceReader = Callable[[str], "bytes | str | None"]
@@ -188,9 +189,8 @@ def _text(data: bytes | str | None) -> str | None:
 
 def _usage(config: LLMConfig, progress: _Progress) -> str:
     approx = "~" if progress.estimated else ""
-    calls = "1 call" if progress.calls == 1 else f"{progress.calls} calls"
     return (
-        f"{config.model}, {calls}, {approx}{progress.tokens:,} tokens "
+        f"{config.model}, {plural(progress.calls, 'call')}, {approx}{progress.tokens:,} tokens "
         f"({approx}{progress.prompt_tokens:,} in, {approx}{progress.completion_tokens:,} out)"
     )
 
@@ -198,14 +198,14 @@ def _usage(config: LLMConfig, progress: _Progress) -> str:
 def _usage_line(config: LLMConfig, progress: _Progress, total: int) -> str:
     parts = [f"LLM pass: {_usage(config, progress)}; {len(progress.questions)} of {total} questions rephrased"]
     if progress.discarded:
-        parts.append(f"{progress.discarded} answers did not fit and kept the rule's question")
+        parts.append(f"{plural(progress.discarded, 'answer')} did not fit and kept the rule's question")
     if progress.budget_stopped:
         parts.append(f"stopped at the token budget (llm.max_total_tokens: {config.max_total_tokens:,})")
     if progress.summary_discarded:
         parts.append("the summary did not fit and was left out")
     over = total - min(total, config.max_findings)
     if over:
-        parts.append(f"{over} findings over llm.max_findings ({config.max_findings}) were not sent")
+        parts.append(f"{plural(over, 'finding')} over llm.max_findings ({config.max_findings}) not sent")
     return "; ".join(parts) + "."
 
 

@@ -265,7 +265,7 @@ def test_max_findings_sends_the_most_severe_first(fake, findings):
     assert len(fake.requests) == 1 and "Rule: TMO001" in fake.requests[0].user
     changed = [f.rule for f, old in zip(after, findings) if f.question != old.question]
     assert changed == ["TMO001"]
-    assert f"{len(findings) - 1} findings over llm.max_findings (1) were not sent" in review.status
+    assert f"{len(findings) - 1} findings over llm.max_findings (1) not sent" in review.status
 
 
 def test_the_total_token_budget_stops_the_pass_early_without_an_error(fake, findings):
