@@ -27,7 +27,7 @@ from reviewer.engine.limits import (
     soft_limit,
     timed_out_reason,
 )
-from reviewer.engine.parsing import may_stall_native_parser, parse
+from reviewer.engine.parsing import collector_paused, may_stall_native_parser, parse
 from reviewer.engine.runner import FileOutcome, analyze_module, applies_to
 from reviewer.engine.source import Source, SourceError, decode_source, read_source
 from reviewer.ruleset.schema import CompiledRule
@@ -77,13 +77,14 @@ def analyze_target(
     # without this check (a tenth of a parse's time), its limits are enough there.
     if isolate is not None and (len(source.data) > ISOLATE_ABOVE_BYTES or may_stall_native_parser(source.text)):
         return isolate(Target(target.path, data=source.data))
-    module = parse(target.path, source.text)
-    if isinstance(module, Skipped):
-        return FileOutcome(skipped=module)
-    try:
-        return analyze_module(target.path, module, source.text, wanted)
-    except RecursionError:
-        return FileOutcome(skipped=Skipped(target.path, "nested too deeply to analyse"))
+    with collector_paused():  # one pause from parse to findings: no collection traverses the new tree
+        module = parse(target.path, source.text)
+        if isinstance(module, Skipped):
+            return FileOutcome(skipped=module)
+        try:
+            return analyze_module(target.path, module, source.text, wanted)
+        except RecursionError:
+            return FileOutcome(skipped=Skipped(target.path, "nested too deeply to analyse"))
 
 
 def analyze_within(
