@@ -33,7 +33,7 @@ from reviewer.types import RunResult, Skipped
 
 PLATFORMS = ("github", "gitlab")
 # A dry-run format renders what a platform would post, so that platform's module writes it.
-FORMAT_PLATFORMS = {"github-review-json": "github"}
+FORMAT_PLATFORMS = {"github-review-json": "github", "gitlab-discussions-json": "gitlab"}
 
 
 def run(args: argparse.Namespace) -> int:
