@@ -10,7 +10,7 @@ from reviewer import __version__
 from reviewer.commands import errors
 
 FORMATS = ("text", "json", "sarif", "codeclimate", "markdown")
-DIFF_FORMATS = (*FORMATS, "github-review-json")
+DIFF_FORMATS = (*FORMATS, "github-review-json", "gitlab-discussions-json")
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 FAIL_LEVELS = ("none", "low", "medium", "high")
 

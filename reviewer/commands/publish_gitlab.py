@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from reviewer import __version__
-from reviewer.commands.common import Setup, emit, exit_code
+from reviewer.commands.common import Setup, emit, exit_code, write_document
 from reviewer.commands.errors import UsageError
 from reviewer.diff import FileChange
 from reviewer.platforms.gitlab_context import (
@@ -23,9 +23,14 @@ from reviewer.platforms.gitlab_context import (
     NoMergeRequest,
     load_context,
 )
-from reviewer.publish.commits import ensure_commits
+from reviewer.platforms.gitlab_positions import DiffFile, DiffRefs, discussion_payloads, line_pairs
+from reviewer.publish.commits import diff_text, ensure_commits, rev_parse
+from reviewer.publish.plan import plan_review
 from reviewer.publish.results import write_results
+from reviewer.report.jsonio import dump
 from reviewer.types import RunResult
+
+DRY_RUN_FORMAT = "gitlab-discussions-json"
 
 
 @dataclass
@@ -45,6 +50,8 @@ def log(message: str) -> None:
 
 def prepare(args: argparse.Namespace, root: Path) -> Prepared:
     """Find the MR, and point --base/--head at its diff base and the pipeline's commit."""
+    if args.publish != "gitlab":  # the dry run alone: nothing to find
+        return Prepared(None, None)
     try:
         context = load_context(url=args.gitlab_url, project=args.project, iid=args.mr)
     except NoMergeRequest as exc:
@@ -86,7 +93,10 @@ def finish(
     prepared: Prepared,
 ) -> int:
     code = exit_code(result, setup.config.fail_level)
-    emit(args, setup, result, root)
+    if args.format == DRY_RUN_FORMAT:
+        write_document(args.output, dump(dry_run(args, setup, result, root, changes)))
+    else:
+        emit(args, setup, result, root)
     context = prepared.context
     if context is None:
         return code
@@ -122,3 +132,21 @@ def publish(args: argparse.Namespace, setup: Setup, result: RunResult, changes: 
         log(f"arch-review: {outcome.posted} new discussion(s), {len(outcome.plan.already_posted)} already open, "
             f"{len(outcome.plan.not_inline)} in the summary only, {len(outcome.resolved)} resolved"
             + (f"; summary: {outcome.summary_url}" if outcome.summary_url else ""))
+
+
+def dry_run(args: argparse.Namespace, setup: Setup, result: RunResult, root: Path,
+            changes: Mapping[str, FileChange]) -> list[dict]:
+    """The discussions a first run would open, with positions from the local git diff."""
+    from reviewer.git import default_branch, resolve_base
+
+    base = resolve_base(root, args.base, args.head)
+    refs = DiffRefs(base, rev_parse(root, args.base or default_branch(root)), rev_parse(root, args.head or "HEAD"))
+    plan = plan_review(result.findings, changes, {rule.id: rule.meta for rule in setup.rules},
+                       max_comments=getattr(args, "max_comments", None) or setup.config.max_comments)
+    files = {}
+    for comment in plan.inline:
+        change = changes[comment.path]
+        old_path = change.old_path or change.path
+        text = diff_text(root, base, args.head, sorted({old_path, change.path}))
+        files[change.path] = DiffFile(old_path, change.path, line_pairs(text))
+    return [payload for _, payload in discussion_payloads(plan, files, refs)]

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from reviewer.diff import FileChange
 from reviewer.platforms.gitlab_context import TOKEN_VARIABLES, MergeRequestContext
-from reviewer.platforms.gitlab_positions import DiffFile, DiffRefs, diff_files, position
+from reviewer.platforms.gitlab_positions import DiffFile, DiffRefs, demote, diff_files, discussion_payloads
 from reviewer.publish import markers
 from reviewer.publish.plan import ReviewPlan, plan_review
 from reviewer.publish.retry import Retrier, Transient, parse_retry_after
@@ -125,7 +125,6 @@ class GitLabPublisher:
         max_comments: int,
         pipeline_sha: str,
         version: str,
-        commentable: Mapping[str, bool] | None = None,
     ) -> Outcome:
         import gitlab
 
@@ -147,9 +146,9 @@ class GitLabPublisher:
             fingerprint = markers.fingerprint_in(_first_note(thread).get("body"))
             if fingerprint:
                 posted.setdefault(fingerprint, thread)
-        shown = {path: path in files and (commentable is None or commentable.get(path, True)) for path in changes}
+        # A file GitLab shows no diff for (collapsed, too large) gets its findings in the summary.
         plan = plan_review(result.findings, changes, rules, max_comments=max_comments,
-                           posted=posted, commentable=shown)
+                           posted=posted, commentable={path: path in files for path in changes})
         outcome.plan = plan
         self._open_discussions(plan, files, state.refs, outcome)
         if not outcome.read_only:
@@ -164,17 +163,12 @@ class GitLabPublisher:
                           outcome: Outcome) -> None:
         import gitlab
 
-        for comment in list(plan.inline):
-            file = files.get(comment.path)
-            place = position(refs, file, comment.finding.line) if file is not None else None
-            if place is None:
-                self._demote(plan, comment)
-                continue
+        for comment, payload in discussion_payloads(plan, files, refs):
             fingerprint = comment.finding.fingerprint
             try:
                 self.retrier.call(
                     "opening a discussion",
-                    lambda c=comment, p=place: self.mr.discussions.create({"body": c.body, "position": p}),
+                    lambda p=payload: self.mr.discussions.create(p),
                     recheck=lambda f=fingerprint: self._has_discussion(f),
                 )
                 outcome.posted += 1
@@ -183,16 +177,11 @@ class GitLabPublisher:
                     self.log(f"arch-review: GitLab refused the position of {comment.finding.rule} at "
                              f"{comment.path}:{comment.finding.line} (400: {_message(exc)}); "
                              "it is listed in the summary note instead")
-                    self._demote(plan, comment)
+                    demote(plan, comment)
                     continue
                 self._failed(outcome, "opening a discussion", exc)
                 if outcome.read_only:
                     return
-
-    @staticmethod
-    def _demote(plan: ReviewPlan, comment) -> None:
-        plan.inline.remove(comment)
-        plan.off_diff.append(comment.finding)
 
     def _has_discussion(self, fingerprint: str) -> bool | None:
         import gitlab

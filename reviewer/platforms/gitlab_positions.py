@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from reviewer.publish.plan import InlineComment, ReviewPlan
+
 _HUNK = re.compile(r"@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
@@ -79,3 +81,23 @@ def position(refs: DiffRefs, file: DiffFile, line: int) -> dict[str, Any] | None
     if old_line is not None:
         place["old_line"] = old_line
     return place
+
+
+def discussion_payloads(plan: ReviewPlan, files: Mapping[str, DiffFile],
+                        refs: DiffRefs) -> list[tuple[InlineComment, dict[str, Any]]]:
+    """The body of each new discussion as it is POSTed, on the finding's first line; a
+    comment with no position GitLab would accept moves to the summary (plan.off_diff)."""
+    payloads = []
+    for comment in list(plan.inline):
+        file = files.get(comment.path)
+        place = position(refs, file, comment.finding.line) if file is not None else None
+        if place is None:
+            demote(plan, comment)
+        else:
+            payloads.append((comment, {"body": comment.body, "position": place}))
+    return payloads
+
+
+def demote(plan: ReviewPlan, comment: InlineComment) -> None:
+    plan.inline.remove(comment)
+    plan.off_diff.append(comment.finding)

@@ -32,6 +32,13 @@ def rev_parse(root: Path, rev: str) -> str:
     return done.stdout.decode().strip() or rev
 
 
+def diff_text(root: Path, base: str, head: str | None, paths: list[str]) -> str:
+    """`git diff` of these paths from base to head (to the working tree when head is None), renames followed."""
+    done = _git(root, "diff", "-M", "--unified=3", "--no-color", "--no-ext-diff", base,
+                *([head] if head else []), "--", *paths)
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
 def _is_shallow(root: Path) -> bool:
     done = _git(root, "rev-parse", "--is-shallow-repository")
     return done.stdout.strip() == b"true"

@@ -124,9 +124,12 @@ class MergeRequestRepo:
                 env[name] = value
         return env
 
-    def run(self, fake: FakeGitLab, tmp: Path, *args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
+    def run(self, fake: FakeGitLab, tmp: Path, *args: str, publish: bool = True,
+            **env: str | None) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "reviewer", "diff", "--jobs", "1"]
+        command += ["--publish", "gitlab"] if publish else []
         return subprocess.run(
-            [sys.executable, "-m", "reviewer", "diff", "--publish", "gitlab", "--jobs", "1", *args],
+            [*command, *args],
             cwd=self.work, env=self.ci_env(fake, tmp, **env), capture_output=True, text=True, timeout=180,
         )
 

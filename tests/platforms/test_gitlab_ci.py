@@ -61,13 +61,16 @@ def test_first_run_opens_one_discussion_per_finding_at_positions_gitlab_accepts(
 
 def test_rerun_reads_every_page_and_posts_nothing_new(ready, tmp_path):
     mr, api = ready
+    quoted = api._note("our bot said:\n\n<!-- arch-review:summary -->", api.person)
+    api.mr().notes.append(quoted)  # a person quoting the marker: their note is never edited
     assert mr.run(api, tmp_path).returncode == 0
     first = len(api.mr().discussions)
     api.mr().notes.append(api._note("unrelated system note", api.person, system=True))
     done = mr.run(api, tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(api.mr().discussions) == first == 4
-    assert len(summaries(api)) == 1 and len(api.writes("POST", r"/notes$")) == 1
+    assert len(summaries(api)) == 2 and len(api.writes("POST", r"/notes$")) == 1
+    assert quoted["body"].startswith("our bot said") and len(api.writes("PUT", r"/notes/")) <= 1
     # four discussions, two per page: the rerun followed the Link header to page 2
     assert any("page" in q for q in api.page_queries("/discussions"))
     assert "0 new discussion(s), 4 already open" in done.stderr
@@ -203,3 +206,16 @@ def test_branch_pipeline_has_nothing_to_publish(ready, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "nothing to publish: this push pipeline is not for a merge request" in done.stderr
     assert api.requests == []
+
+
+def test_the_dry_run_prints_exactly_the_discussions_that_are_opened(ready, tmp_path):
+    mr, api = ready
+    dry = mr.run(api, tmp_path, "--format", "gitlab-discussions-json", "--base", mr.base_sha, publish=False)
+    assert dry.returncode == 0, dry.stderr
+    assert api.requests == []
+    planned = json.loads(dry.stdout)
+    assert mr.run(api, tmp_path).returncode == 0
+    posted = [body for _, _, _, body in api.writes("POST", r"/discussions$")]
+    for discussion in planned + posted:
+        discussion["position"].pop("start_sha")  # the dry run knows no target branch tip, only the merge-base
+    assert planned == posted and len(posted) == 4
