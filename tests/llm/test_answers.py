@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewer.llm.answers import MAX_SUMMARY_CHARS, clean, fitting_question, fitting_summary, invented_names
 from reviewer.llm.snippets import snippet
@@ -85,3 +90,17 @@ def test_a_long_function_is_cut_to_its_def_and_a_window_around_the_finding():
 def test_module_level_code_gets_the_lines_around_it_and_broken_code_still_works():
     shown = snippet("a = (\n" + "b = 1\n" * 20, 10, 10).text.splitlines()
     assert shown[0].startswith("    2 ") and shown[-1].startswith("   18 ")
+
+
+PIECES = ["<", ">", "!--", "-->", "<!--", "arch-review:summary", "<b>", "</b>", "[", "]", "(", ")",
+          "https://x.example", "www.", "@", "\x1b[", "\x1b]8;;", "\x07", "\u202e", "\u200b", "\n", "a", "?"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=3)), max_size=30).map("".join))
+def test_nothing_that_hides_links_or_escapes_survives_cleaning(text):
+    cleaned = clean(text)
+    assert "<!--" not in cleaned
+    assert not re.search(r"<[A-Za-z/!?][^<>]*>", cleaned)
+    assert not re.search(r"(?i)\b(?:https?:|www\.)", cleaned)
+    assert all(char in "\n\t\u200b" or unicodedata.category(char) not in ("Cc", "Cf") for char in cleaned)
