@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reviewer.diff import FileChange, Hunk, parse_unified_diff
@@ -156,6 +157,42 @@ def read_file_at(root: Path, rev: str | None, path: str) -> bytes:
     return done.stdout
 
 
+def read_files_at(root: Path, rev: str | None, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) for each path, in order: one ``git cat-file`` for all of them, not one per file.
+
+    Paths with a newline, which the batch protocol cannot carry on old git, are read one by one.
+    """
+    if rev is None:
+        for path in paths:
+            yield path, read_file_at(root, None, path)
+        return
+    ref = _checked_ref(rev, "revision")
+    batched = [path for path in paths if "\n" not in path]
+    request = b"".join(f"{ref}:{path}\n".encode("utf-8", "surrogateescape") for path in batched)
+    done = _run(root, "cat-file", "--batch", input=request)
+    if done.returncode != 0:
+        raise GitError(_explain(_stderr(done), "git cat-file"))
+    blobs = dict(zip(batched, _batch_blobs(done.stdout)))
+    for path in paths:
+        blob = blobs.get(path)
+        yield path, blob if blob is not None else read_file_at(root, rev, path)
+
+
+def _batch_blobs(output: bytes) -> Iterator[bytes | None]:
+    """The contents in ``git cat-file --batch`` output; None for a missing object or a non-blob."""
+    position = 0
+    while position < len(output):
+        end = output.index(b"\n", position)
+        header = output[position:end].split(b" ")
+        position = end + 1
+        if len(header) != 3 or header[1] == b"missing":
+            yield None
+            continue
+        size = int(header[2])
+        yield output[position : position + size] if header[1] == b"blob" else None
+        position += size + 1
+
+
 def _untracked_changes(root: Path) -> list[FileChange]:
     done = _run(root, "ls-files", "-z", "--others", "--exclude-standard")
     if done.returncode != 0:
@@ -260,14 +297,20 @@ def _is_shallow(root: Path) -> bool:
     return done.returncode == 0 and done.stdout.strip() == b"true"
 
 
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _run(cwd: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     command = ["git"]
     for setting in _CONFIG_OVERRIDES:
         command += ["-c", setting]
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         return subprocess.run(
-            [*command, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
+            [*command, *args],
+            cwd=cwd,
+            env=env,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
         )
     except FileNotFoundError:
         if shutil.which("git") is None:

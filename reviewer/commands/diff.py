@@ -27,7 +27,7 @@ from reviewer.commands.llm_pass import run_llm_pass
 from reviewer.diff import FileChange
 from reviewer.engine.files import Excludes
 from reviewer.engine.pipeline import Target, analyze
-from reviewer.git import changed_files, read_file_at, repo_root, resolve_base
+from reviewer.git import changed_files, read_file_at, read_files_at, repo_root, resolve_base
 from reviewer.scope import scope_findings
 from reviewer.types import RunResult, Skipped
 
@@ -84,9 +84,8 @@ def review(args: argparse.Namespace, setup: Setup, root: Path, reviewed: Mapping
     # name), never followed: it could point outside the repository.
     links = sorted(path for path in reviewed if args.head is None and (root / path).is_symlink())
     targets = [
-        Target(path, data=read_file_at(root, args.head, path))
-        for path in sorted(reviewed)
-        if path not in links
+        Target(path, data=data)
+        for path, data in read_files_at(root, args.head, [p for p in sorted(reviewed) if p not in links])
     ]
     result = analyze(targets, setup.rules, max_bytes=setup.config.max_file_size, jobs=args.jobs, file_timeout=setup.config.file_timeout)
     result.skipped.extend(Skipped(path, "symbolic link (not followed)") for path in links)
