@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 from reviewer.commands.common import Setup
 from reviewer.config import LLMConfig
 from reviewer.diff import FileChange
+from reviewer.llm.client import endpoint
+from reviewer.llm.review import review_with_llm
+from reviewer.report.summary import plural
 from reviewer.types import RunResult
 
 DEFAULT_ENDPOINT = "api.openai.com"
@@ -43,7 +46,6 @@ def run_llm_pass(
     config = llm_settings(args, setup)
     if not config.enabled:
         return
-    from reviewer.llm.review import review_with_llm
 
     def readable(path: str) -> bytes | str | None:
         try:
@@ -53,9 +55,11 @@ def run_llm_pass(
 
     want_summary = args.format == "markdown" or getattr(args, "publish", None) is not None
 
-    host = urlsplit(config.base_url).netloc if config.base_url else DEFAULT_ENDPOINT
-    sent = min(len(result.findings), config.max_findings)
-    _log(f"LLM pass: the code of {sent} findings goes to {config.model} at {host} (secrets redacted)")
+    if result.findings:
+        base_url = endpoint(config)
+        host = urlsplit(base_url).netloc if base_url else DEFAULT_ENDPOINT
+        sent = plural(min(len(result.findings), config.max_findings), "finding")
+        _log(f"LLM pass: the code of {sent} goes to {config.model} at {host} (secrets redacted)")
     result.findings, result.llm_review = review_with_llm(
         config, result.findings, read_source=readable, changes=changes, want_summary=want_summary
     )

@@ -31,15 +31,21 @@ class Reply:
     estimated: bool  # the endpoint reported no usage; tokens were estimated from characters
 
 
+def endpoint(config: LLMConfig, environ: Mapping[str, str] = os.environ) -> str | None:
+    """llm.base_url, else OPENAI_BASE_URL as the SDK reads it; None means OpenAI's API."""
+    return config.base_url or environ.get("OPENAI_BASE_URL") or None
+
+
 class ChatClient:
     def __init__(self, config: LLMConfig, environ: Mapping[str, str] = os.environ) -> None:
         try:
             import openai
         except ImportError:
             raise LLMUnavailable("the openai package is not installed: pip install 'arch-review[llm]'") from None
+        base_url = endpoint(config, environ)
         api_key = environ.get(config.api_key_env, "")
         if not api_key:
-            if config.base_url is None:
+            if base_url is None:
                 raise LLMUnavailable(f"{config.api_key_env} is not set")
             api_key = KEY_FOR_LOCAL_ENDPOINTS
         self._openai = openai
@@ -47,7 +53,7 @@ class ChatClient:
         self._environ = environ
         self._client = openai.OpenAI(
             api_key=api_key,
-            base_url=config.base_url,
+            base_url=base_url,
             max_retries=config.max_retries,
             timeout=config.timeout,
         )
@@ -61,8 +67,8 @@ class ChatClient:
             response = self._client.chat.completions.create(
                 model=self._config.model,
                 messages=messages,
+                # max_tokens, not max_completion_tokens: every compatible server reads it.
                 max_tokens=self._config.max_tokens,
-                temperature=0.2,
                 timeout=timeout,
             )
         except self._openai.OpenAIError as exc:

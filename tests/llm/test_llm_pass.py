@@ -285,3 +285,12 @@ def test_no_findings_means_no_call(fake):
     after, review = run(fake, [])
     assert after == [] and fake.requests == []
     assert review.status == "LLM pass: no findings, nothing sent to fake-architect-1."
+
+
+def test_openai_base_url_from_the_environment_is_the_endpoint_when_the_config_names_none(fake, findings):
+    fake.respond = architect
+    config = llm_config(fake, base_url=None)
+    _, review = review_with_llm(config, findings[:1], read_source=read_service, want_summary=False,
+                                environ={"OPENAI_BASE_URL": fake.url})
+    assert not review.skipped and len(fake.requests) == 1
+    assert fake.requests[0].headers["authorization"] == "Bearer unused"  # local servers ignore the key
