@@ -13,11 +13,13 @@ from reviewer.detectors.scale_signals import (
     BindingDetector,
     argument,
     bound_names,
+    chain_root,
     chain_segments,
     has_splat,
     is_literal_collection,
     keywords,
     literal_text,
+    method_chain,
     names_in,
     positional_count,
     qualify_through_subscripts,
@@ -49,9 +51,10 @@ _PANDAS_READERS: dict[str, tuple[str, frozenset[str], str]] = {
 
 # Files that summarise runs (a handful per experiment), not data that grows with the business.
 _RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchmark|plot|fig|whitelist|blacklist|"
-                           r"pred|leaderboard)", re.IGNORECASE)
+                           r"prediction|\bpreds?\b|leaderboard)", re.IGNORECASE)
 # Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
-_RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|pred)", re.IGNORECASE)
+_RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|prediction|^_*preds?_|_preds?$)",
+                             re.IGNORECASE)
 _REMOTE_SCHEMES = re.compile(r"^(s3[an]?|gs|gcs|abfss?|az|adl|hdfs|viewfs|oss|dbfs):/", re.IGNORECASE)
 
 # A whole-table SELECT: no filter, limit or aggregate, and nothing unknown after the table.
@@ -133,11 +136,20 @@ class PandasFullRead(BindingDetector):
         source = argument(node, source_param, 0)
         if source is None:
             return
-        described = self._described_source(qualified, source)
+        described = self._described_source(qualified, source) or self._data_set(qualified, source, node)
         if described is not None:
             self.report(node, call=self.scan.code(node.func), source=described, instead=instead)
             return
         self._consider_loop_read(node, qualified)
+
+    def _data_set(self, qualified: str, source: cst.BaseExpression, node: cst.Call) -> str | None:
+        """A file the code calls a data set, read by one call (not a URL of a fixed public file)."""
+        if qualified.startswith("pandas.read_sql") or _PER_ITEM_FUNCTIONS.match(self.scan.context.function_name):
+            return None
+        text = self.bindings.string(source)
+        if text is not None and re.match(r"^https?://", text):
+            return None
+        return data_file(self.scan, self.bindings, source, self.bindings.target_of(node))
 
     def _described_source(self, qualified: str, source: cst.BaseExpression) -> str | None:
         text = self.bindings.string(source)
@@ -297,7 +309,7 @@ class WholeFileRead(BindingDetector):
         path, instead = found
         if _PER_ITEM_FUNCTIONS.match(self.scan.context.function_name):
             return
-        file = self._data_file(path, self.bindings.target_of(node))
+        file = data_file(self.scan, self.bindings, path, self.bindings.target_of(node))
         if file is not None:
             context = self.scan.context
             self.pending.setdefault(self.bindings.scope_key(), []).append(
@@ -369,23 +381,6 @@ class WholeFileRead(BindingDetector):
             return None
         return argument(opened, "file", 0)
 
-    def _data_file(self, path: cst.BaseExpression, target: str | None) -> str | None:
-        """The path as written, if the code says it holds growing data and is not a small file."""
-        resolved = self.bindings.resolve(path)
-        resolved = _path_argument(self.scan, resolved) or resolved
-        text = self.scan.code(path)
-        texts = [text, self.scan.code(resolved) if resolved is not None else text]
-        if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) for t in texts):
-            return None
-        context = self.scan.context
-        owner = context.enclosing_class
-        names = [context.function_name, owner.name if owner is not None else ""]
-        if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
-            return None
-        if any(DATA_FILE_WORDS.search(t) for t in texts + names) or (target and _DATA_TARGETS.search(target)):
-            return f"`{short(text)}`"
-        return None
-
     def _record_write(self, node: cst.Call) -> None:
         """Files opened for writing in this function: reading one whole before rewriting
         it in place is the only way, not a choice."""
@@ -406,6 +401,25 @@ class WholeFileRead(BindingDetector):
         for read in self.pending.pop(key, []):
             if read.file not in written:
                 self.report(read.call, symbol=read.symbol, function=read.function, file=read.file, instead=read.instead)
+
+
+def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> str | None:
+    """The path as written, if the code says it holds growing data (its path, the function or
+    class around it, the name the result gets) and nothing says it is a small or result file."""
+    resolved = bindings.resolve(path)
+    resolved = _path_argument(scan, resolved) or resolved
+    text = scan.code(path)
+    texts = [text, scan.code(resolved) if resolved is not None else text]
+    if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) for t in texts):
+        return None
+    context = scan.context
+    owner = context.enclosing_class
+    names = [context.function_name, owner.name if owner is not None else ""]
+    if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
+        return None
+    if any(DATA_FILE_WORDS.search(t) for t in texts + names) or (target and _DATA_TARGETS.search(target)):
+        return f"`{short(text)}`"
+    return None
 
 
 def _path_argument(scan, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
@@ -444,6 +458,19 @@ _ORM_SESSIONS = (
 _DB_PASSTHROUGH = frozenset({"cursor", "connect", "begin", "execute", "raw_connection", "scalars", "mappings", "unique"})
 _ORM_PASSTHROUGH = frozenset({"join", "outerjoin", "order_by", "options", "select_from", "execution_options",
                               "distinct", "add_columns", "with_entities"})
+_ORM_FILTERS = frozenset({"filter", "filter_by", "where"})
+_SESSION_NAMES = re.compile(r"(^|_)(session|db_session|sess)$", re.IGNORECASE)
+_CURSOR_NAMES = re.compile(r"(^|_)(cur|curs|cursor|get_cursor)$", re.IGNORECASE)
+# Functions that run a caller's query or load a whole source: whatever the query, all of it comes back.
+_QUERY_RUNNERS = re.compile(r"^_*(query|run_query|execute|execute_query|run_sql|load|lazy_load|load_data|"
+                            r"fetch_all|dump|export|read_table|read_sql)$")
+# Tables that grow with use: one row per run, metric point, event, message, document, prediction.
+_GROWING_TABLES = re.compile(
+    r"(run|metric|event|log|message|trace|span|record|document|chunk|embedding|sample|example|item|"
+    r"order|transaction|interaction|click|request|history|prediction|observation|trial|job|task|"
+    r"artifact|attempt|execution)",
+    re.IGNORECASE,
+)
 _SELECT_BOUNDS = frozenset({"where", "filter", "filter_by", "limit", "group_by", "having", "offset", "slice",
                             "fetch", "with_only_columns"})
 _SQL_FUNCTIONS = ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
@@ -491,9 +518,59 @@ class DbFetchAll(BindingDetector):
             return
         if method not in ("fetchall", "all") or node.args:
             return
-        table = self._whole_table_read(func.value, method)
+        table = self._whole_table_read(func.value, method) or self._untyped_read(func.value, method)
         if table is not None and not _REFERENCE_TABLES.search(table[0]):
             self.report(node, table=table[0], query=table[1])
+
+    def _untyped_read(self, receiver: cst.BaseExpression, method: str) -> tuple[str, str] | None:
+        """Reads through objects whose type the resolver cannot see (a ``session`` parameter,
+        ``self._get_cursor()``): an ORM ``session.query(Model)`` with no row bound, or a
+        cursor's ``fetchall()`` of an opaque query in a function that loads or runs queries."""
+        qualified = self.scan.names.qualify(receiver)
+        if _root_and_rest(qualified, _DB_ROOTS + _ORM_SESSIONS) is not None:
+            return None  # a known type, judged by _whole_table_read
+        chain = method_chain(receiver)
+        root_name = _last_name(chain_root(receiver))
+        if method == "all" and root_name is not None and _SESSION_NAMES.search(root_name):
+            return self._orm_rows(chain)
+        if method == "fetchall" and root_name is not None and _CURSOR_NAMES.search(root_name):
+            query = self._query_of(receiver)
+            if query is None or self.bindings.string(query) is not None:
+                return None  # a literal query is judged by its text
+            if _QUERY_RUNNERS.match(self.scan.context.function_name):
+                return "the query's result", short(self.scan.code(query), 60)
+        return None
+
+    def _orm_rows(self, chain: list[tuple[str, cst.Call | None]]) -> tuple[str, str] | None:
+        """``session.query(Model)[.filter(...)].all()``: every row, or every row of a parent
+        (runs of an experiment) in a table that grows; a primary-key filter is one row."""
+        methods = [method for method, _ in chain]
+        if "query" not in methods or any(m not in _ORM_PASSTHROUGH | _ORM_FILTERS | {"query"} for m in methods):
+            return None
+        model = self._orm_query_model_of(chain)
+        if model is None:
+            return None
+        filters = [call for method, call in chain if method in _ORM_FILTERS and call is not None]
+        if not filters:
+            return model, f"query({model})"
+        if not _GROWING_TABLES.search(model) or any(self._primary_key_filter(model, call) for call in filters):
+            return None
+        return model, f"query({model}).{chain[0][0] if chain[0][0] in _ORM_FILTERS else 'filter'}(...)"
+
+    def _orm_query_model_of(self, chain: list[tuple[str, cst.Call | None]]) -> str | None:
+        for method, call in chain:
+            if method == "query" and call is not None:
+                if len(call.args) == 1 and _looks_like_model(call.args[0].value):
+                    return self.scan.code(call.args[0].value)
+                return None
+        return None
+
+    def _primary_key_filter(self, model: str, call: cst.Call) -> bool:
+        """``Model.id == x``, ``filter_by(run_uuid=...)`` on ``SqlRun``: one row."""
+        owner = re.sub(r"^(Sql|Db|Orm)|Model$|s$", "", model.split(".")[-1]).lower()
+        columns = [arg.keyword.value for arg in call.args if arg.keyword is not None]
+        columns += [node.attr.value for arg in call.args for node in walk(arg.value) if isinstance(node, cst.Attribute)]
+        return any(c in ("id", "uuid", "pk") or (c.split("_")[0] == owner and c.endswith(("_id", "_uuid"))) for c in columns)
 
     def _whole_table_read(self, receiver: cst.BaseExpression, method: str) -> tuple[str, str] | None:
         qualified = self.scan.names.qualify(receiver)
@@ -560,6 +637,17 @@ class DbFetchAll(BindingDetector):
                     return self.scan.code(call.args[0].value)
                 return None
         return None
+
+
+def _last_name(node: cst.BaseExpression) -> str | None:
+    """``session`` for ``session``, ``self.session`` or ``self._get_cursor()``."""
+    if isinstance(node, cst.Call):
+        node = node.func
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
 
 
 def _looks_like_model(node: cst.BaseExpression) -> bool:
@@ -654,6 +742,9 @@ class CollectToDriver(BindingDetector):
         receiver = func.value
         qualified = qualify_through_subscripts(self.scan, receiver) or self._ambient_spark(receiver)
         if qualified is None:
+            if method == "toPandas" and not self._reduced(self.bindings.full_chain(receiver)):
+                # Only Spark DataFrames have toPandas(); an untyped one (a parameter) is still one.
+                self.report(node, collection=short(self.scan.code(receiver)), method=method, engine="Spark")
             return
         found = _engine_of(qualified)
         if found is None or found[0] not in _DRIVER_COLLECTORS[method]:

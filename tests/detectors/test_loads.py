@@ -80,14 +80,21 @@ def test_load001_remote_uri_through_a_constant_and_sql_table_from_fstring():
     assert [f.line for f in findings(code, "LOAD001")] == [5, 6]
 
 
-def test_load001_local_paths_and_https_datasets_are_not_evidence_of_growth():
+def test_load001_a_data_set_file_by_its_name_or_its_reader_but_not_a_fixed_url_or_results():
     code = """
         import pandas as pd
         a = pd.read_csv("data/train.csv")
-        b = pd.read_csv("https://example.com/iris.csv")
+        b = pd.read_csv("https://example.com/data/iris.csv")
         c = pd.read_csv(args.input)
+        class CsvDataset:
+            def __init__(self, input_filename):
+                self.df = pd.read_csv(input_filename, sep="\\t")
+        def plot_results(data_file):
+            return pd.read_csv(data_file)
+        def load_labels(data_dir):
+            return pd.read_csv(data_dir + "/labels.csv")
         """
-    assert findings(code, "LOAD001") == []
+    assert [f.line for f in findings(code, "LOAD001")] == [3, 8]
 
 
 # -- LOAD002 ---------------------------------------------------------------------
@@ -182,7 +189,7 @@ def test_load003_all_on_things_that_are_not_query_results():
         import numpy as np
         import pandas as pd
         def check(df, session):
-            return np.all(df), df.notna().all(), session.query(User).all()
+            return np.all(df), df.notna().all(), session.query(User).filter(User.id == uid).all()
         """
     assert findings(code, "LOAD003") == []
 
