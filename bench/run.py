@@ -4,6 +4,7 @@
     python bench/run.py                 3 runs of every case (medians)
     python bench/run.py --quick         1 run of every case
     python bench/run.py --profile       cProfile of arch-review scanning a sample: top 25 functions
+    python bench/run.py --admission     per rule, the files its tokens let through the prefilter
     python bench/run.py --choose-sample print the deterministic PR sample (to pin in corpus.toml)
 
 Cases: (a) the whole transformers source tree (pinned in corpus.toml), (b) a 10-file,
@@ -817,6 +818,56 @@ def profile(args: argparse.Namespace, corpus: Corpus, tools: dict[str, Tool], ou
     return 0 if done.returncode in (0, 1) else done.returncode
 
 
+# --------------------------------------------------------------------------- admission
+
+
+ADMISSION_SCRIPT = r"""
+import sys
+from collections import Counter
+from pathlib import Path
+from reviewer.engine.pipeline import rules_for
+from reviewer.ruleset.loader import load_rules, select_rules
+rules = [r for r in select_rules(load_rules()).rules if r.change is None]
+paths = sys.argv[1:]
+files, lines, alone = Counter(), Counter(), Counter()
+parsed = parsed_lines = total_lines = 0
+for path in paths:
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    count = text.count("\n")
+    total_lines += count
+    wanted = rules_for(rules, path, text)
+    if wanted:
+        parsed += 1
+        parsed_lines += count
+    for rule in wanted:
+        files[rule.id] += 1
+        lines[rule.id] += count
+    if len(wanted) == 1:
+        alone[wanted[0].id] += 1
+print(f"{parsed} of {len(paths)} files pass the prefilter ({parsed_lines / max(total_lines, 1):.0%} of the lines)")
+print()
+print("| rule | files | share of lines | files only this rule admits | tokens |")
+print("|---|---|---|---|---|")
+for rule in sorted(rules, key=lambda r: (-files[r.id], r.id)):
+    tokens = ", ".join(sorted(" + ".join(group) for group in rule.tokens)) or "(none: every file)"
+    if len(tokens) > 60:
+        tokens = tokens[:57] + "..."
+    print(f"| {rule.id} | {files[rule.id]} | {lines[rule.id] / max(total_lines, 1):.0%} | {alone[rule.id]} | {tokens} |")
+"""
+
+
+def admission(corpus: Corpus, tools: dict[str, Tool]) -> int:
+    """Which default rules' tokens let each file of the tree through the prefilter."""
+    arch = tools["arch-review"]
+    if arch.problem:
+        print(f"arch-review unavailable: {arch.problem}")
+        return 2
+    python = interpreter_of(arch.command("arch-review"))
+    print(f"prefilter admission of the default rules on {corpus.tree} ({len(corpus.files)} files)", flush=True)
+    done = subprocess.run([python, "-c", ADMISSION_SCRIPT, *corpus.files], cwd=corpus.repo, env=bench_env())
+    return done.returncode
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -843,6 +894,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="cProfile arch-review on a sample; no peers")
     parser.add_argument("--profile-sample", default="300", help="'pr' or a number of files (default 300)")
     parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
+    parser.add_argument("--admission", action="store_true",
+                        help="per rule: how many files of the tree its tokens let through the prefilter; no timing")
     parser.add_argument("--choose-sample", action="store_true", help="print the deterministic PR sample and exit")
     parser.add_argument("--report", type=Path, metavar="JSON", help="print the table of a run saved with --json")
     args = parser.parse_args(argv)
@@ -869,6 +922,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         tools = {"arch-review": arch_review_snapshot(REPO, args.venv)}
     if args.profile:
         return profile(args, corpus, tools, out)
+    if args.admission:
+        return admission(corpus, tools)
     for name in args.peers:
         peer = spec["peers"][name]
         tools[name] = install_peer(name, peer["requirement"], peer["commands"], args.venv)
