@@ -84,6 +84,9 @@ class FileScan:
         self.context = Context(self.module_name)
         self._reports: list[_Report] = []
         self._shared: dict[str, Any] = {}
+        # A node's code never changes, and rules ask for the same node's code again
+        # (half of the asks); the node is kept so that its id is not reused.
+        self._code: dict[int, tuple[cst.CSTNode, str]] = {}
 
     def shared(self, key: str, make: Callable[["FileScan"], T]) -> T:
         """The file's one instance of an analysis several detectors use, made on first ask
@@ -93,7 +96,12 @@ class FileScan:
         return self._shared[key]
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        known = self._code.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        text = self.module.code_for_node(node)
+        self._code[id(node)] = (node, text)
+        return text
 
     def report(
         self,
