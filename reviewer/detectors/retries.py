@@ -38,6 +38,7 @@ import re
 from reviewer.detectors.remote_calls import HTTP_VERBS, is_llm_api_call, is_remote_call, is_sleep
 from reviewer.detectors.timeouts import network_command, passes
 from reviewer.engine.runner import call_fields
+from reviewer.engine.walk import descendants
 from reviewer.ruleset.conditions import ArgRef, find_argument, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -46,6 +47,7 @@ _DELAY_WORDS = ("sleep", "wait", "backoff", "delay", "pause")
 _EXIT_CALLS = frozenset({"sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort"})
 # Inside a retry loop, the loop already says "this fails sometimes"; these names say "over the network".
 _REMOTE_WORDS = re.compile(r"(?i)download|upload|fetch|request|http|api_?call")
+_REMOTE_METHODS = frozenset({*HTTP_VERBS, "send"})
 _REMOTE_RECEIVERS = re.compile(r"(?i)session|http")
 _CLIENT_RECEIVERS = re.compile(r"(?i)client")
 _WRITE_VERBS = frozenset(HTTP_VERBS) - {"get", "delete", "head", "options"}
@@ -61,6 +63,10 @@ _NETWORK_ERROR_NAMES = re.compile(
     r"|APIError|APIConnectionError|RateLimitError|OpenAIError|ServiceUnavailable|ProtocolError"
     r"|ChunkedEncodingError|RemoteDisconnected"
 )
+# A loop that polls a server until it is up retries at a fixed interval on purpose.
+_READINESS = re.compile(r"(?i)health|readyz|livez|_ready\b|is_ready|ready\(|is_alive|startup|wait_for|wait_until"
+                        r"|server_up|\bping\b|until the server|server to (start|be ready)")
+_READY_FUNCTION = re.compile(r"(?i)wait|ready|health|launch|startup|alive|ping")
 _GROWTH_OPERATORS = (cst.Power, cst.Multiply, cst.LeftShift)
 _VARYING_WORDS = re.compile(r"(?i)random|uniform|jitter|backoff|expon")
 _SUCCESS_TESTS = re.compile(r"\.(status_code|status|ok)\b|raise_for_status")
@@ -81,6 +87,7 @@ class RetryLoop:
     unbounded: bool
     delayed: bool
     growing_delay: bool
+    readiness: bool  # waits for a server to come up (health checks, wait_for_server)
 
 
 def _walk(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode]:
@@ -221,13 +228,14 @@ class RetryLoopTracker(ImportAliases):
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = self.scan.code(func.value)
-            if method in HTTP_VERBS and (
+            if method in _REMOTE_METHODS and (
                 _REMOTE_RECEIVERS.search(receiver)
                 or (method in _WRITE_VERBS and _CLIENT_RECEIVERS.search(receiver))
             ):
                 return True
-            return bool(_REMOTE_WORDS.search(method))
-        return isinstance(func, cst.Name) and bool(_REMOTE_WORDS.search(func.value))
+            return method[:1].islower() and bool(_REMOTE_WORDS.search(method))
+        # `fetch_page(...)`, not `ServiceConnectorRequest(...)`, which only builds a request
+        return isinstance(func, cst.Name) and func.value[:1].islower() and bool(_REMOTE_WORDS.search(func.value))
 
     def _local_frames(self):
         for frame in reversed(self.scan.context.frames):
@@ -274,14 +282,16 @@ class RetryLoopTracker(ImportAliases):
             if found is _NOT_A_RETRY:
                 return
             remote, gives_up = found
+            readiness = bool(_READY_FUNCTION.search(self.scan.context.function_name)
+                             or _READINESS.search(self.scan.code(loop)))
             self.found(RetryLoop(loop, statement, remote[0], remote[1], unbounded_header and not gives_up,
-                                 facts.delayed, facts.growing_delay))
+                                 facts.delayed, facts.growing_delay, readiness))
             return
 
     def _try_attempt(self, statement: cst.Try, statements, index: int, target: str | None):
         remote = self.remote_in_try.get(id(statement.body))
         if remote is None and any(self._catches_network_error(h) for h in statement.handlers):
-            first = next((n for n in _walk(statement.body) if isinstance(n, cst.Call)), None)
+            first = next((n for n in descendants(statement.body) if isinstance(n, cst.Call)), None)
             remote = (first, None) if first is not None else None
         if remote is None:
             return None
@@ -438,7 +448,7 @@ class RetryLoopWithoutBackoff(RetryLoopTracker):
 
     def found(self, retry: RetryLoop) -> None:
         # A loop that never gives up is the unbounded-retry rule's finding.
-        if not retry.growing_delay and not retry.unbounded:
+        if not retry.growing_delay and not retry.unbounded and not retry.readiness:
             self.report(retry.loop, **self.loop_fields(retry))
 
 
