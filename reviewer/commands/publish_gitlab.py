@@ -103,8 +103,9 @@ def finish(
     files = write_results(setup, result, root, ("json",))
     log(f"arch-review: {len(result.findings)} finding(s) on the change; report: {files['json']}")
     if not context.token:
-        log(f"arch-review: no token: nothing posted to merge request {context.name}; "
-            f"create a project access token with the `api` scope and store it in {TOKEN_VARIABLES[0]}")
+        from reviewer.platforms.gitlab import TOKEN_HINT
+
+        log(f"arch-review: no token: nothing posted to merge request {context.name}; {TOKEN_HINT}")
         return code
     publish(args, setup, result, changes, context)
     return code

@@ -113,7 +113,8 @@ def test_stale_pipeline_posts_nothing_and_says_so(ready, tmp_path):
 @pytest.mark.parametrize("token_env", [
     {"ARCH_REVIEW_GITLAB_TOKEN": None},  # only CI_JOB_TOKEN: sent as JOB-TOKEN, refused
     {"ARCH_REVIEW_GITLAB_TOKEN": "glpat-read"},  # a token without the api scope: 403 on the first write
-], ids=["job-token", "read-api-token"])
+    {"ARCH_REVIEW_GITLAB_TOKEN": None, "CI_JOB_TOKEN": None},  # no token at all: no request
+], ids=["job-token", "read-api-token", "no-token"])
 def test_a_token_that_cannot_write_leaves_the_reports_and_one_line_naming_the_token(ready, tmp_path, token_env):
     mr, api = ready
     done = mr.run(api, tmp_path, "--format", "codeclimate", "--output", "gl-code-quality-report.json",
@@ -124,7 +125,9 @@ def test_a_token_that_cannot_write_leaves_the_reports_and_one_line_naming_the_to
     assert len(json.loads((mr.work / "gl-code-quality-report.json").read_text())) == 4
     assert (mr.work / "arch-review-results/arch-review.json").exists()
     assert api.mr().discussions == [] and api.mr().notes == []
-    if token_env["ARCH_REVIEW_GITLAB_TOKEN"] is None:
+    if "CI_JOB_TOKEN" in token_env:
+        assert api.requests == [] and "no token" in hints[0]
+    elif token_env["ARCH_REVIEW_GITLAB_TOKEN"] is None:
         assert api.auth_headers == {"job-token"} and "CI_JOB_TOKEN cannot write" in hints[0]
     else:
         assert len(api.writes("POST")) == 1  # stopped at the first refused write
