@@ -159,7 +159,7 @@ class LocalCalls:
         func = node.func
         if isinstance(func, cst.Name):
             name = func.value
-            if name in self.scan.names.local_functions and name not in _param_names(caller.node):
+            if name in self.scan.names.local_functions and name not in param_names(caller.node):
                 if self.scan.names.lookup(name) is None:
                     return name
             return ""
@@ -170,7 +170,7 @@ class LocalCalls:
         cls = self.scan.context.enclosing_class
         if cls is not None and params and receiver == params[0].name.value and "." in caller.key:
             return f"{cls.name}.{func.attr.value}"
-        if (receiver not in _param_names(caller.node) and receiver not in _assigned_in(caller.node)
+        if (receiver not in param_names(caller.node) and receiver not in _assigned_in(caller.node)
                 and self.scan.names.lookup(receiver) is None):
             return f"@{receiver}.{func.attr.value}"  # resolved after the walk (see instance_class)
         return ""
@@ -244,7 +244,7 @@ class LocalCalls:
         return any(qualified is not None and accept(qualified) for qualified in function.returns)
 
 
-def _param_names(node: cst.FunctionDef) -> set[str]:
+def param_names(node: cst.FunctionDef) -> set[str]:
     params = node.params
     names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     for star in (params.star_arg, params.star_kwarg):

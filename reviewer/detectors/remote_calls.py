@@ -43,7 +43,10 @@ REQUESTS_FUNCTIONS = tuple(f"requests.{verb}" for verb in HTTP_VERBS) + tuple(
     f"requests.api.{verb}" for verb in HTTP_VERBS
 )
 # requests.Session() and requests.session() objects, under the names the resolver gives them.
-REQUESTS_SESSIONS = ("requests.Session", "requests.sessions.Session", "requests.session", "requests.sessions.session")
+REQUESTS_SESSIONS = ("requests.Session", "requests.sessions.Session", "requests.session", "requests.sessions.session",
+                     # huggingface_hub's per-thread requests.Session, no default timeout
+                     "huggingface_hub.get_session", "huggingface_hub.utils.get_session",
+                     "huggingface_hub.utils._http.get_session")
 REQUESTS_SESSION_METHODS = tuple(f"{session}.{verb}" for session in REQUESTS_SESSIONS for verb in HTTP_VERBS)
 
 URLOPEN = ("urllib.request.urlopen",)

@@ -9,7 +9,9 @@ from typing import Any
 
 import libcst as cst
 
+from reviewer.detectors.local_calls import FeedsLocalCalls, param_names
 from reviewer.detectors.remote_calls import (
+    HTTP_VERBS,
     HTTPX_ASYNC,
     HTTPX_SYNC,
     REQUESTS_FUNCTIONS,
@@ -65,7 +67,8 @@ class _Pending:
     symbol: str
     function: str
     fields: dict[str, str]
-    needs: str  # "" | "session" | "urllib3": module facts the finding depends on
+    needs: str  # "" | "session" | "urllib3" | "factory": module facts the finding depends on
+    factory: str = ""  # the same-module helper the session comes from
 
 
 class _DeferredDetector(Detector):
@@ -75,11 +78,11 @@ class _DeferredDetector(Detector):
         super().__init__(scan, rule, options)
         self.pending: list[_Pending] = []
 
-    def hold(self, node: cst.Call, qualified: str | None, needs: str = "", **extra: str) -> None:
+    def hold(self, node: cst.Call, qualified: str | None, needs: str = "", factory: str = "", **extra: str) -> None:
         context = self.scan.context
         fields = call_fields(self.scan, node, qualified)
         fields.update(extra)
-        self.pending.append(_Pending(node, context.symbol, context.function_name, fields, needs))
+        self.pending.append(_Pending(node, context.symbol, context.function_name, fields, needs, factory))
 
     def keep(self, pending: _Pending) -> bool:
         return True
@@ -91,10 +94,15 @@ class _DeferredDetector(Detector):
 
 
 _SESSION_REQUEST = frozenset(f"{session}.request" for session in REQUESTS_SESSIONS)
+_SESSION_BUILT = re.compile(r"\b(Session|session)\(")
+
+
+def _is_session(qualified: str) -> bool:
+    return qualified in REQUESTS_SESSIONS
 
 
 @register
-class HttpCallWithoutTimeout(_DeferredDetector):
+class HttpCallWithoutTimeout(FeedsLocalCalls, _DeferredDetector):
     """requests, urlopen and urllib3 calls with no timeout.
 
     httpx, aiohttp, boto3 and the openai SDK have default timeouts and are never
@@ -102,10 +110,15 @@ class HttpCallWithoutTimeout(_DeferredDetector):
     timeout, or wraps ``session.request`` in a partial with one, is trusted for
     its Session calls; a urllib3 pool built with ``timeout=`` covers its calls;
     ``socket.setdefaulttimeout(...)`` anywhere in the module covers them all.
+
+    A Session built by a helper of the same module counts too: ``make_session().get(u)``,
+    ``s = make_session(); s.get(u)`` and ``self.http = self._session()`` in one
+    method with ``self.http.post(u)`` in another, when the helper returns a
+    ``requests.Session`` (by annotation or a ``return``) (see local_calls).
     """
 
     name = "http-call-without-timeout"
-    tokens = ("requests", "urlopen", "urllib3")
+    tokens = ("requests", "urlopen", "urllib3", "get_session")
     fields = _CALL_FIELDS
 
     _requests = frozenset(REQUESTS_FUNCTIONS)
@@ -119,6 +132,59 @@ class HttpCallWithoutTimeout(_DeferredDetector):
         self.pool_timeout_set = False
         # requests, urllib3 and urlopen all fall back to the socket default timeout.
         self.socket_default_set = "setdefaulttimeout(" in scan.text
+        self.helper_results: dict[tuple[int, str], str] = {}  # (function, variable) -> helper it came from
+        self.helper_attributes: dict[tuple[str, str], str] = {}  # (class, self attribute) -> helper
+        if _SESSION_BUILT.search(scan.text):  # a helper can only return a Session the module builds
+            self.use_local_calls()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.calls is None or len(node.targets) != 1:
+            return
+        helper = self._helper(node.value) if isinstance(node.value, cst.Call) else ""
+        target = node.targets[0].target
+        frame = self.scan.context.function
+        if isinstance(target, cst.Name) and frame is not None:
+            self._remember(self.helper_results, (id(frame.node), target.value), helper)
+        elif isinstance(target, cst.Attribute) and self._is_self(target.value):
+            cls = self.scan.context.enclosing_class
+            if cls is not None:
+                self._remember(self.helper_attributes, (cls.name, target.attr.value), helper)
+
+    @staticmethod
+    def _remember(table: dict, key: tuple, helper: str) -> None:
+        # Assigned from two places (or from something else): unknown.
+        table[key] = helper if table.get(key, helper) == helper else ""
+
+    def _helper(self, call: cst.Call) -> str:
+        """The same-module function or method a call reaches ("" if none)."""
+        func = call.func
+        frame = self.scan.context.function
+        if isinstance(func, cst.Name) and func.value in self.scan.names.local_functions:
+            shadowed = frame is not None and func.value in param_names(frame.node)
+            return func.value if self.scan.names.lookup(func.value) is None and not shadowed else ""
+        cls = self.scan.context.enclosing_class
+        if isinstance(func, cst.Attribute) and self._is_self(func.value) and cls is not None:
+            return f"{cls.name}.{func.attr.value}"
+        return ""
+
+    def _is_self(self, node: cst.BaseExpression) -> bool:
+        frame = self.scan.context.function
+        if not isinstance(node, cst.Name) or frame is None or self.scan.context.enclosing_class is None:
+            return False
+        params = [*frame.node.params.posonly_params, *frame.node.params.params]
+        return bool(params) and params[0].name.value == node.value
+
+    def _session_helper(self, receiver: cst.BaseExpression) -> str:
+        """The helper that built the Session ``receiver`` holds, if a helper did."""
+        if isinstance(receiver, cst.Call):
+            return self._helper(receiver)
+        frame = self.scan.context.function
+        if isinstance(receiver, cst.Name) and frame is not None:
+            return self.helper_results.get((id(frame.node), receiver.value), "")
+        cls = self.scan.context.enclosing_class
+        if isinstance(receiver, cst.Attribute) and self._is_self(receiver.value) and cls is not None:
+            return self.helper_attributes.get((cls.name, receiver.attr.value), "")
+        return ""
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = {self.scan.names.qualify(base.value) for base in node.bases}
@@ -127,7 +193,9 @@ class HttpCallWithoutTimeout(_DeferredDetector):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
+        self.record_call(node, qualified)
         if qualified is None:
+            self._check_helper_session(node)
             return
         if qualified in self._pools:
             if passes(node, "timeout") is not False:
@@ -147,9 +215,20 @@ class HttpCallWithoutTimeout(_DeferredDetector):
             if passes(node, "timeout") is False:
                 self.hold(node, qualified, needs="urllib3")
 
+    def _check_helper_session(self, node: cst.Call) -> None:
+        func = node.func
+        if self.calls is None or not isinstance(func, cst.Attribute) or func.attr.value not in HTTP_VERBS:
+            return
+        helper = self._session_helper(func.value)
+        position = 8 if func.attr.value == "request" else None
+        if helper and passes(node, "timeout", position) is False:
+            self.hold(node, None, needs="factory", factory=helper)
+
     def keep(self, pending: _Pending) -> bool:
         if self.socket_default_set:
             return False
+        if pending.needs == "factory":
+            return not self.session_timeout_injected and self.calls.returns(pending.factory, _is_session)
         if pending.needs == "session":
             return not self.session_timeout_injected
         if pending.needs == "urllib3":

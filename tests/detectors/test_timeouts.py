@@ -147,3 +147,68 @@ def test_tmo001_a_partial_with_a_timeout_on_any_verb_covers_the_session():
                 return self.upload.put(url, data=data)
         """
     assert findings(code, "TMO001") == []
+
+
+def test_tmo001_session_built_by_a_helper_of_the_module():
+    code = """
+        import requests
+
+        def make_session() -> requests.Session:
+            return requests.Session()
+
+        def build():
+            s = requests.Session()
+            s.headers["x"] = "y"
+            return s
+
+        def not_a_session():
+            return {}
+
+        def fetch(url):
+            session = make_session()
+            return session.get(url)
+
+        def post(url):
+            return build().post(url, json={})
+
+        def with_timeout(url):
+            return build().post(url, json={}, timeout=3)
+
+        def lookup(key):
+            return not_a_session().get(key)
+
+        class Client:
+            def __init__(self):
+                self.http = self._session()
+
+            def _session(self):
+                return requests.Session()
+
+            def call(self, url):
+                return self.http.get(url)
+        """
+    assert [f.line for f in findings(code, "TMO001")] == [17, 20, 36]
+
+
+def test_tmo001_a_helper_assigned_twice_or_shadowed_is_unknown():
+    code = """
+        import requests
+
+        def make_session():
+            return requests.Session()
+
+        def fetch(url, make_session):
+            return make_session().get(url)
+
+        def both(url, cache):
+            s = make_session()
+            s = cache
+            return s.get(url)
+        """
+    assert findings(code, "TMO001") == []
+
+
+def test_tmo001_huggingface_hub_get_session_has_no_default_timeout():
+    code = "from huggingface_hub.utils import get_session\nget_session().get('https://huggingface.co/api/models')\n"
+    [finding] = findings(code, "TMO001")
+    assert finding.message == "`get_session().get` has no timeout"
