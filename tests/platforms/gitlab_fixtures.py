@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepo import GitRepo, isolate_git
+from tests.platforms.conftest import calls
 
 from fake_gitlab import FakeGitLab, Version
 
@@ -25,14 +26,6 @@ BASE_APP = (
 )
 HEAD_APP = BASE_APP.replace("\n\ndef ping", "\n\ndef fetch_c(url):\n    return requests.get(url)\n\n\ndef ping")
 CLIENT = "import requests\n\n\n" + LEGACY + "def fetch_d(url):\n    return requests.get(url)\n"
-
-
-def calls(names, timeout=()) -> str:
-    lines = ["import requests", ""]
-    for name in names:
-        arg = ", timeout=5" if name in timeout else ""
-        lines += ["", f"def {name}(url):", f"    return requests.get(url{arg})", ""]
-    return "\n".join(lines)
 
 
 def line_of(text: str, snippet: str) -> int:
