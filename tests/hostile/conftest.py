@@ -9,7 +9,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
-for folder in (HERE, REPO_ROOT / "tests" / "cli", REPO_ROOT):
+for folder in (HERE, REPO_ROOT / "tests" / "cli", REPO_ROOT / "tests" / "platforms", REPO_ROOT):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
