@@ -10,6 +10,7 @@ import libcst as cst
 from reviewer.detectors.scale_signals import (
     BindingDetector,
     bound_names,
+    grown_lists,
     argument,
     is_literal_collection,
     literal_text,
@@ -33,6 +34,7 @@ _DATA_WORDS = frozenset({
     "user", "users", "customer", "session", "request", "req", "payload", "body", "embedding",
     "html", "snippet", "completion", "instruction", "caption", "review", "tweet", "comment", "email",
     "transcript", "title", "description", "sku", "product", "order", "account",
+    "msg", "message", "messages", "shape", "dims", "url", "uri",
 })
 _ID_OWNERS = frozenset({"user", "customer", "session", "request", "doc", "document", "item", "product",
                         "query", "conversation", "chat", "order", "account", "client", "device_token"})
@@ -62,14 +64,17 @@ class UnboundedMemoization(Detector):
             return  # a cache made per call of the enclosing function dies with it
         instance_method = in_class and not _is_static_or_class(node)
         params = _parameters(node, skip_first=in_class and not _is_static(node))
-        open_ended = [p for p in params if not self._few_valued(p) and _carries_data(p.name.value)]
-        if not open_ended:
-            return
+        open_ended = [p for p in params if not self._few_valued(p) and (_is_star(node, p) or _carries_data(p.name.value))]
         if instance_method:
+            # Every instance the method is called on stays alive in the cache, whatever the keys.
             owner = context.frames[-1].name
-            keys = f"`{owner}` instance it is called on and every distinct " + _joined(open_ended)
-        else:
+            keys = f"`{owner}` instance it is called on"
+            if open_ended:
+                keys += " and every distinct " + _joined(open_ended)
+        elif open_ended:
             keys = "distinct " + _joined(open_ended)
+        else:
+            return
         symbol = f"{context.symbol}.{node.name.value}" if context.symbol else node.name.value
         self.report(decorator, end=node.name, symbol=symbol, function=node.name.value,
                     decorator=short(self.scan.code(decorator.decorator)), keys=keys)
@@ -92,6 +97,11 @@ class UnboundedMemoization(Detector):
             return True
         qualified = self.scan.names.qualify(annotation) if isinstance(annotation, (cst.Name, cst.Attribute)) else None
         return qualified in _FEW_VALUED_TYPES
+
+
+def _is_star(node: cst.FunctionDef, param: cst.Param) -> bool:
+    """``*args`` / ``**kwargs``: any value at all can be a key (a log message, a request)."""
+    return param is node.params.star_arg or param is node.params.star_kwarg
 
 
 def _carries_data(name: str) -> bool:
@@ -389,7 +399,8 @@ _BOUNDED_ITERABLES = re.compile(
 _DATA_ITERABLES = re.compile(
     r"(text|doc|prompt|question|quer|url|uri|path|file|blob|key|record|row|item|sample|example|image|"
     r"img|input|payload|message|page|object|entr|\bids\b|_ids\b|pieces|location|sentence|walk|glob|"
-    r"listdir|iterdir|scandir|payload|audio|video|user|customer|order|event|span|trace)",
+    r"listdir|iterdir|scandir|payload|audio|video|user|customer|order|event|span|trace|output|response|completion|"
+    r"answer)",
     re.IGNORECASE,
 )
 _DICT_VIEWS = re.compile(r"\.(items|keys|values)\(\)")
@@ -419,11 +430,14 @@ class UnboundedFanout(BindingDetector):
         super().__init__(scan, rule, options)
         self.limited = bool(_CONCURRENCY_LIMITS.search(scan.text))
         self.loop_targets: list[set[str]] = []
+        self.filled_from_data: set[tuple[int | None, str]] = set()  # lists a loop over data appends to
 
     def visit_For(self, node: cst.For) -> None:
         self.loop_targets.append(set(bound_names(node.target)))
         if not self._open_ended(node.iter):
             return
+        scope = self.bindings.scope_key()
+        self.filled_from_data.update((scope, name) for name in grown_lists(node.body))
         if _windowed(node.body):
             return
         for call in _kept_calls(node.body, "submit"):
@@ -483,7 +497,8 @@ class UnboundedFanout(BindingDetector):
         if _BOUNDED_ITERABLES.search(text) or not _DATA_ITERABLES.search(text):
             return False
         if isinstance(iterable, cst.Name) and _is_empty_list(self.bindings.value_of(iterable.value)):
-            return False  # filled by this function from something else: its size is unknown here
+            # Filled by this function: as open-ended as the loop that fills it, else unknown.
+            return (self.bindings.scope_key(), iterable.value) in self.filled_from_data
         if isinstance(iterable, cst.Call) and self.scan.names.qualify(iterable.func) in ("builtins.range", "builtins.enumerate", "builtins.zip"):
             inner = [a.value for a in iterable.args]
             if any(not self._open_ended(a) for a in inner):
@@ -670,3 +685,126 @@ def _is_registrar(function: cst.FunctionDef, key: cst.BaseExpression, value: cst
         for n in walk(function.body)
     )
     return returns_param
+
+
+# -- CCH005 --------------------------------------------------------------------
+
+# Methods that empty a cache only when someone calls them; they bound nothing.
+_MANUAL_RESETS = re.compile(r"^_*(clear|reset|close|flush|shutdown|cleanup|teardown|invalidate|__exit__|__del__)",
+                            re.IGNORECASE)
+# Methods that report a size rather than act on it.
+_SIZE_REPORTS = re.compile(r"^(__len__|__repr__|__str__|size|stats|count|__sizeof__)$")
+# Keys drawn from a small fixed set: one entry per device, dtype, layer or configured name.
+_CONFIG_KEYS = re.compile(r"(device|dtype|name|model|layer|module|mode|kind|type|split|lang|rank|dim|cls|class|"
+                          r"func|\bfn\b|method|attr|field|column|\bcol\b|path|dir|level|backend|provider)",
+                          re.IGNORECASE)
+
+
+@dataclass
+class _InstanceDict:
+    created: cst.CSTNode  # the assignment in __init__
+    stores: list[str]  # keys stored under, as written
+    looked_up: bool = False
+    evicted: bool = False
+
+
+@register
+class GrowingInstanceCache(Detector):
+    """A dict an object uses as a memo (looked up by key, stored under a computed key) that
+    nothing ever evicts: it grows with every distinct input for as long as the object lives."""
+
+    name = "growing-instance-cache"
+    tokens = ("self.",)
+    fields = frozenset({"name", "key", "owner"})
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        methods = [s for s in node.body.body if isinstance(s, cst.FunctionDef)]
+        init = next((m for m in methods if m.name.value == "__init__"), None)
+        if init is None:
+            return
+        dicts = self._dicts_made_in(init)
+        if not dicts:
+            return
+        for method in methods:
+            if method is not init:
+                self._uses(method, dicts)
+        context = self.scan.context
+        prefix = f"{context.symbol}." if context.symbol else ""
+        for name, made in dicts.items():
+            keys = [k for k in made.stores if not _CONFIG_KEYS.search(k)]
+            if made.looked_up and keys and not made.evicted:
+                self.report(made.created, symbol=f"{prefix}{node.name.value}.__init__", function="__init__",
+                            name=name, key=short(keys[0], 40), owner=node.name.value)
+
+    def _dicts_made_in(self, init: cst.FunctionDef) -> dict[str, _InstanceDict]:
+        made: dict[str, _InstanceDict] = {}
+        for node in walk(init.body):
+            if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0].target, node.value
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            name = _self_attribute(target)
+            if name is not None and _is_empty_mapping(self.scan, value):
+                made[name] = _InstanceDict(node, [])
+        return made
+
+    def _uses(self, method: cst.FunctionDef, dicts: dict[str, _InstanceDict]) -> None:
+        manual = bool(_MANUAL_RESETS.match(method.name.value))
+        for node in walk(method.body, into_nested=True):
+            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, cst.Subscript) and _self_attribute(target.value) in dicts:
+                        key = target.slice[0].slice if len(target.slice) == 1 else None
+                        if isinstance(key, cst.Index) and is_unknown(literal_value(key.value)):
+                            dicts[_self_attribute(target.value)].stores.append(self.scan.code(key.value))
+                    elif _self_attribute(target) in dicts and not manual:
+                        dicts[_self_attribute(target)].evicted = True  # replaced while in use
+            elif isinstance(node, cst.Del):
+                for name in dicts:
+                    if f"self.{name}" in self.scan.code(node):
+                        dicts[name].evicted = True
+            elif isinstance(node, cst.Comparison):
+                for target in node.comparisons:
+                    if isinstance(target.operator, (cst.In, cst.NotIn)) and _self_attribute(target.comparator) in dicts:
+                        dicts[_self_attribute(target.comparator)].looked_up = True
+            elif isinstance(node, cst.Call):
+                self._method_use(node, dicts, manual, bool(_SIZE_REPORTS.match(method.name.value)))
+
+    @staticmethod
+    def _method_use(node: cst.Call, dicts: dict[str, _InstanceDict], manual: bool, report_only: bool) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            name = _self_attribute(func.value)
+            if name not in dicts:
+                return
+            method = func.attr.value
+            if method == "get":
+                dicts[name].looked_up = True
+            elif method == "setdefault":
+                dicts[name].looked_up = True
+                if node.args and is_unknown(literal_value(node.args[0].value)):
+                    dicts[name].stores.append(cst.Module([]).code_for_node(node.args[0].value))
+            elif method in ("pop", "popitem", "popleft", "__delitem__") or (method == "clear" and not manual):
+                dicts[name].evicted = True
+        elif isinstance(func, cst.Name) and func.value == "len" and node.args and not report_only:
+            name = _self_attribute(node.args[0].value)
+            if name in dicts:
+                dicts[name].evicted = True  # a size check: something acts on the size
+
+
+def _self_attribute(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def _is_empty_mapping(scan, value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Dict):
+        return not value.elements
+    if isinstance(value, cst.Call) and scan.names.qualify(value.func) in (
+            "builtins.dict", "collections.OrderedDict", "collections.defaultdict"):
+        return not value.args or scan.names.qualify(value.func) == "collections.defaultdict"
+    return False

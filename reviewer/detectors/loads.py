@@ -15,6 +15,7 @@ from reviewer.detectors.scale_signals import (
     bound_names,
     chain_root,
     chain_segments,
+    grown_lists,
     has_splat,
     is_literal_collection,
     keywords,
@@ -52,8 +53,15 @@ _PANDAS_READERS: dict[str, tuple[str, frozenset[str], str]] = {
 # Files that summarise runs (a handful per experiment), not data that grows with the business.
 _RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchmark|plot|fig|whitelist|blacklist|"
                            r"prediction|\bpreds?\b|leaderboard)", re.IGNORECASE)
+# Sources that are no growing file: data shipped inside the package (a fixed size), text already
+# in memory (a request body, a buffer).
+_NOT_A_DATA_FILE = re.compile(
+    r"(__file__|resources\.(path|files|open_\w+|read_\w+)|pkg_resources|resource_filename|StringIO|BytesIO|"
+    r"_input$|^input$|request|payload|body|content|\bbuf)"
+)
 # Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
-_RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|prediction|^_*preds?_|_preds?$)",
+_RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|prediction|^_*preds?_|_preds?$|"
+                             r"^_*(print|show|display|draw|visuali[sz]e)_)",
                              re.IGNORECASE)
 _REMOTE_SCHEMES = re.compile(r"^(s3[an]?|gs|gcs|abfss?|az|adl|hdfs|viewfs|oss|dbfs):/", re.IGNORECASE)
 
@@ -410,7 +418,7 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     resolved = _path_argument(scan, resolved) or resolved
     text = scan.code(path)
     texts = [text, scan.code(resolved) if resolved is not None else text]
-    if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) for t in texts):
+    if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) or _NOT_A_DATA_FILE.search(t) for t in texts):
         return None
     context = scan.context
     owner = context.enclosing_class
@@ -459,6 +467,7 @@ _DB_PASSTHROUGH = frozenset({"cursor", "connect", "begin", "execute", "raw_conne
 _ORM_PASSTHROUGH = frozenset({"join", "outerjoin", "order_by", "options", "select_from", "execution_options",
                               "distinct", "add_columns", "with_entities"})
 _ORM_FILTERS = frozenset({"filter", "filter_by", "where"})
+_MIGRATIONS = re.compile(r"(^|/)(migrations?|alembic|db_migrations)/")
 _SESSION_NAMES = re.compile(r"(^|_)(session|db_session|sess)$", re.IGNORECASE)
 _CURSOR_NAMES = re.compile(r"(^|_)(cur|curs|cursor|get_cursor)$", re.IGNORECASE)
 # Functions that run a caller's query or load a whole source: whatever the query, all of it comes back.
@@ -518,6 +527,8 @@ class DbFetchAll(BindingDetector):
             return
         if method not in ("fetchall", "all") or node.args:
             return
+        if _MIGRATIONS.search(self.scan.path):
+            return  # a schema migration visits every row once, by design
         table = self._whole_table_read(func.value, method) or self._untyped_read(func.value, method)
         if table is not None and not _REFERENCE_TABLES.search(table[0]):
             self.report(node, table=table[0], query=table[1])
@@ -846,7 +857,7 @@ class StreamMaterialized(BindingDetector):
         if not self._is_stream(node.iter):
             return
         loop_targets = set(bound_names(node.target))
-        for grown in _grown_lists(node.body):
+        for grown in grown_lists(node.body):
             if grown not in loop_targets:
                 self.report(node, stream=short(self.scan.code(node.iter)), how=f"a loop that grows `{grown}`")
                 return
@@ -890,19 +901,6 @@ def _has_no_page_cap(call: cst.BaseExpression | None) -> bool:
         return False
     config = argument(call, "PaginationConfig")
     return config is None
-
-
-def _grown_lists(body: cst.BaseSuite) -> set[str]:
-    """Names a loop body appends to, extends or ``+=``s, outside nested functions."""
-    grown: set[str] = set()
-    for node in walk(body):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            if node.func.attr.value in ("append", "extend") and isinstance(node.func.value, cst.Name):
-                grown.add(node.func.value.value)
-        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
-            if isinstance(node.target, cst.Name) and isinstance(node.value, (cst.List, cst.ListComp, cst.Subscript)):
-                grown.add(node.target.value)
-    return grown
 
 
 # -- LOAD006 -------------------------------------------------------------------

@@ -249,6 +249,19 @@ def walk(node: cst.CSTNode, into_nested: bool = False) -> Iterator[cst.CSTNode]:
         stack.extend(current.children)
 
 
+def grown_lists(body: cst.BaseSuite) -> set[str]:
+    """Names a loop body appends to, extends or ``+=``s, outside nested functions."""
+    grown: set[str] = set()
+    for node in walk(body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in ("append", "extend") and isinstance(node.func.value, cst.Name):
+                grown.add(node.func.value.value)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+            if isinstance(node.target, cst.Name) and isinstance(node.value, (cst.List, cst.ListComp, cst.Subscript)):
+                grown.add(node.target.value)
+    return grown
+
+
 def names_in(node: cst.CSTNode) -> Iterator[str]:
     """Every variable name read or bound in an expression (not attribute or keyword names)."""
     stack: list[cst.CSTNode] = [node]

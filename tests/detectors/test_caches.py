@@ -32,10 +32,11 @@ def test_cch001_spans_decorator_to_def_and_names_the_method():
             def embed(self, text: str, normalize: bool = True):
                 return self.model(text)
         """
-    [finding] = findings(code, "CCH001")
-    assert (finding.line, finding.location.end_line) == (10, 11)
-    assert finding.symbol == "svc.app.Embedder.embed"
-    assert "every `Embedder` instance it is called on and every distinct `text`" in finding.message
+    dim, embed = findings(code, "CCH001")
+    assert (embed.line, embed.location.end_line) == (10, 11)
+    assert embed.symbol == "svc.app.Embedder.embed"
+    assert "every `Embedder` instance it is called on and every distinct `text`" in embed.message
+    assert dim.message.endswith("keeps every `Embedder` instance it is called on for the life of the process")
 
 
 def test_cch001_only_parameters_that_carry_data_count():
@@ -59,7 +60,7 @@ def test_cch001_only_parameters_that_carry_data_count():
         def answer(question_text, *, k=3):
             return rag(question_text, k)
         """
-    assert [f.line for f in findings(code, "CCH001")] == [13, 17]
+    assert [f.line for f in findings(code, "CCH001")] == [9, 13, 17]
 
 
 def test_cch001_sized_cache_and_unrelated_decorators():
