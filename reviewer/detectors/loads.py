@@ -981,3 +981,62 @@ class DownloadBuffered(BindingDetector):
         if _SMALL_DOCUMENTS.search(text) or SMALL_FILE_WORDS.search(self.scan.context.function_name):
             return None
         return f"`{short(self.scan.code(url))}`", instead
+
+
+# -- LOAD007 -------------------------------------------------------------------
+
+# Request models: what a client posts to a service.
+_REQUEST_MODELS = re.compile(r"(Request|Input|Body|Payload)$")
+# Fields that carry the batch: one model call (or one embedding, one generation) per element.
+_BATCH_FIELDS = re.compile(
+    r"^(inputs?|texts?|prompts?|documents?|docs|instances|images|sentences|queries|items|batch|records|rows|"
+    r"samples|examples|urls|passages|chunks|contents)$"
+)
+_SEQUENCE_TYPES = re.compile(r"\b(List|list|Sequence|Iterable|Tuple\[[^\]]*\.\.\.)")
+# Anything that caps the length: pydantic Field/conlist bounds, annotated-types Len/MaxLen.
+_LENGTH_CAPS = re.compile(r"(max_length|max_items|conlist|\bLen\(|MaxLen|max_len)")
+
+
+@register
+class UnboundedRequestBatch(Detector):
+    """A request model field that takes a list of inputs with no cap on its length."""
+
+    name = "unbounded-request-batch"
+    tokens = ("BaseModel",)
+    fields = frozenset({"field", "model"})
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not _REQUEST_MODELS.search(node.name.value) or not self._is_pydantic_model(node):
+            return
+        body = [s for s in node.body.body]
+        if any(self._checks_length(s) for s in body if isinstance(s, cst.FunctionDef)):
+            return
+        for statement in body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and \
+                        _BATCH_FIELDS.match(small.target.value) and self._uncapped_list(small):
+                    context = self.scan.context
+                    prefix = f"{context.symbol}." if context.symbol else ""
+                    self.report(small, symbol=f"{prefix}{node.name.value}", function="",
+                                field=small.target.value, model=node.name.value)
+
+    def _is_pydantic_model(self, node: cst.ClassDef) -> bool:
+        for base in node.bases:
+            qualified = self.scan.names.qualify(base.value) or self.scan.code(base.value)
+            if qualified.split(".")[-1].endswith("BaseModel") or _REQUEST_MODELS.search(qualified):
+                return True
+        return False
+
+    def _uncapped_list(self, field: cst.AnnAssign) -> bool:
+        annotation = self.scan.code(field.annotation.annotation)
+        value = self.scan.code(field.value) if field.value is not None else ""
+        return bool(_SEQUENCE_TYPES.search(annotation)) and not _LENGTH_CAPS.search(annotation + value)
+
+    def _checks_length(self, method: cst.FunctionDef) -> bool:
+        """A validator that looks at ``len(...)`` of something: the model caps its own size."""
+        if not any("validator" in self.scan.code(d.decorator) for d in method.decorators):
+            return False
+        return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len"
+                   for n in walk(method.body, into_nested=True))
