@@ -2,7 +2,8 @@
 
 Paths, code and messages come from the repository under review, so they may hold
 backticks, HTML, @mentions or Markdown syntax. Everything here returns text that
-renders literally and cannot open a tag, ping a person or break the comment's layout.
+renders literally and cannot open a tag, ping a person or break the comment's layout,
+and never holds ``<!--``: the hidden markers a later run looks for cannot be forged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ _INLINE_SYNTAX = re.compile(r"([\\`*_\[\]|~])")
 # GitHub and GitLab turn "#123" / "!123" into cross-references that notify the target.
 _REFERENCE = re.compile(r"([#!])(?=\w)")
 _BLOCK_MARKER = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
+_COMMENT_OPENER = "<!--"
+# Shown the same in code, but no longer the start of a hidden marker.
+_BROKEN_OPENER = "<" + ZERO_WIDTH_SPACE + "!--"
 # What GitHub and GitLab turn into a link without any Markdown: a scheme or "www.".
 _AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|file|javascript|data|vbscript)(:)|\b(www)(\.)")
 _BULLET = re.compile(r"\s*[-*+]\s+")
@@ -27,7 +31,7 @@ _BULLET = re.compile(r"\s*[-*+]\s+")
 
 def code_span(text: str) -> str:
     """An inline code span showing ``text`` verbatim, whatever backticks it holds."""
-    text = _NEWLINES.sub(" ", text)
+    text = _NEWLINES.sub(" ", text).replace(_COMMENT_OPENER, _BROKEN_OPENER)
     if not text:
         return "` `"
     fence = "`" * (_longest_backtick_run(text) + 1)
@@ -41,6 +45,7 @@ def code_span(text: str) -> str:
 
 def code_block(text: str, language: str = "") -> str:
     """A fenced code block; its fence is longer than any backtick run inside."""
+    text = text.replace(_COMMENT_OPENER, _BROKEN_OPENER)
     fence = "`" * max(3, _longest_backtick_run(text) + 1)
     body = text if text.endswith("\n") else text + "\n"
     return f"{fence}{language}\n{body}{fence}"

@@ -101,7 +101,8 @@ def test_code_span_always_round_trips(text) -> None:
     assert fence not in inner and "\n" not in inner
     if inner.startswith(" ") and inner.endswith(" ") and inner.strip(" "):
         inner = inner[1:-1]
-    assert inner == (text.replace("\n", " ") or " ")
+    # A hidden-marker opener is broken by a zero-width space; everything else is verbatim.
+    assert inner == (text.replace("\n", " ").replace("<!--", "<" + ZWSP + "!--") or " ")
 
 
 @given(hostile_text)
