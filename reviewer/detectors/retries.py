@@ -35,9 +35,21 @@ import libcst as cst
 
 import re
 
-from reviewer.detectors.remote_calls import HTTP_VERBS, is_llm_api_call, is_remote_call, is_sleep
+from reviewer.detectors.remote_calls import (
+    AIOHTTP,
+    HTTP_VERBS,
+    HTTPX_ASYNC,
+    HTTPX_SYNC,
+    REQUESTS_FUNCTIONS,
+    REQUESTS_SESSION_METHODS,
+    URLOPEN,
+    is_llm_api_call,
+    is_remote_call,
+    is_sleep,
+)
 from reviewer.detectors.timeouts import network_command, passes
 from reviewer.engine.runner import call_fields
+from reviewer.questions import field_text
 from reviewer.engine.walk import descendants
 from reviewer.ruleset.conditions import ArgRef, find_argument, literal_value
 from reviewer.ruleset.detector import Detector, register
@@ -595,3 +607,83 @@ class UnsafeRetryPolicy(ImportAliases):
             self.report(decorator, end=function.name, **fields)
         else:
             self.report(node, **fields)
+
+
+# Clients with no retries of their own; boto3, the openai and anthropic SDKs and
+# huggingface_hub's download helpers retry transient failures by default.
+_NO_DEFAULT_RETRY = frozenset(REQUESTS_FUNCTIONS + REQUESTS_SESSION_METHODS + HTTPX_SYNC + HTTPX_ASYNC + AIOHTTP
+                              + URLOPEN + ("urllib.request.urlretrieve",))
+# Any of these in the module says someone thought about retries here.
+_RETRY_POLICY_WORDS = re.compile(r"tenacity|backoff|retrying|stamina|Retry\(|max_retries|retries\s*=|@retry|retry_")
+_RETRY_NAMES = re.compile(r"(?i)retr|backoff|attempt")
+
+
+@register
+class BatchRemoteCallWithoutRetry(Detector):
+    """A remote call made once per item of a loop (``for url in urls: requests.get(url)``)
+    with no retry policy anywhere around it.
+
+    Silent when the module mentions a retry library or policy (tenacity, backoff,
+    urllib3 ``Retry``, ``max_retries``, httpx transport ``retries=``), when the call
+    is inside a ``try`` (its failure is handled, one way or another), when an
+    enclosing function is decorated by something named like a retry or by a
+    decorator of the module that loops around a ``try``, and for clients that
+    retry by default (boto3, openai, anthropic).
+    """
+
+    name = "batch-remote-call-without-retry"
+    tokens = ("requests", "httpx", "aiohttp", "urlopen", "urlretrieve")
+    fields = frozenset({"call", "callee", "host", "target", "items"})
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.policy_in_module = bool(_RETRY_POLICY_WORDS.search(scan.text))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.policy_in_module:
+            return
+        qualified = self.scan.names.qualify(node.func)
+        if qualified not in _NO_DEFAULT_RETRY:
+            return
+        loop = None
+        for frame in reversed(self.scan.context.frames):
+            if frame.kind in ("function", "lambda"):
+                if frame.kind == "function" and self._retrying_decorator(frame.node):
+                    return
+                break
+            if frame.kind in ("try", "except"):
+                return
+            if frame.kind == "loop" and loop is None:
+                loop = frame.node
+        if not isinstance(loop, cst.For) or not self._per_item(loop, node):
+            return
+        fields = call_fields(self.scan, node, qualified)
+        fields["items"] = field_text(self.scan.code(loop.iter))
+        self.report(node, **fields)
+
+    def _per_item(self, loop: cst.For, call: cst.Call) -> bool:
+        """The loop walks items (not attempts) and the call uses the item."""
+        iterator = loop.iter
+        if isinstance(iterator, cst.Call) and self.scan.names.qualify(iterator.func) == "builtins.range":
+            if all(isinstance(literal_value(a.value), int) for a in iterator.args):
+                return False  # a fixed count: attempts, pages or a demo, not a data set
+        targets = {n.value for n in [loop.target, *_walk(loop.target)] if isinstance(n, cst.Name)}
+        used = {n.value for arg in call.args for n in [arg.value, *_walk(arg.value)] if isinstance(n, cst.Name)}
+        return bool(targets & used)
+
+    def _retrying_decorator(self, function: cst.FunctionDef) -> bool:
+        for decorator in function.decorators:
+            expression = decorator.decorator
+            name = expression.func if isinstance(expression, cst.Call) else expression
+            if _RETRY_NAMES.search(self.scan.code(name)):
+                return True
+            if isinstance(name, cst.Name):
+                helper = self.scan.names.local_functions.get(name.value)
+                if helper is not None and _loops_around_try(helper):
+                    return True  # a retry decorator of the module, whatever its name
+        return False
+
+
+def _loops_around_try(function: cst.FunctionDef) -> bool:
+    return any(isinstance(loop, (cst.For, cst.While)) and any(isinstance(n, cst.Try) for n in descendants(loop))
+               for loop in descendants(function))

@@ -1,5 +1,7 @@
 """Retry loops and retry policies: the shape of a retry, its pause and its end."""
 
+import textwrap
+
 from reviewer.ruleset.loader import load_rules
 from tests.engine.rulefactory import run
 
@@ -144,3 +146,45 @@ def test_calling_a_retrying_object_is_not_another_policy():
         """
     assert findings(code, "RTY002") == []
     assert findings(code, "RTY003") == []
+
+
+def test_batch_remote_call_needs_the_item_and_no_retry_anywhere():
+    code = """
+        import requests
+        def download(urls, out):
+            for url in urls:
+                out.append(requests.get(url, timeout=10).content)
+            for _ in range(3):
+                requests.get(HEALTH, timeout=1)
+            for url in urls:
+                requests.get(HEALTH, timeout=1)
+        """
+    [finding] = findings(code, "RTY004")
+    assert finding.line == 5
+    assert finding.message == "`requests.get` runs once per item of `urls` with no retry"
+    assert findings("import tenacity\n" + textwrap.dedent(code), "RTY004") == []
+
+
+def test_batch_remote_call_under_a_module_retry_decorator_is_covered():
+    code = """
+        import requests
+
+        def patiently(fn):
+            def wrapper(*args):
+                for _ in range(5):
+                    try:
+                        return fn(*args)
+                    except OSError:
+                        pass
+            return wrapper
+
+        @patiently
+        def fetch_all(urls):
+            for url in urls:
+                requests.get(url, timeout=10)
+
+        def fetch_each(urls):
+            for url in urls:
+                requests.get(url, timeout=10)
+        """
+    assert [f.line for f in findings(code, "RTY004")] == [19]
