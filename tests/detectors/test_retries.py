@@ -187,4 +187,4 @@ def test_batch_remote_call_under_a_module_retry_decorator_is_covered():
             for url in urls:
                 requests.get(url, timeout=10)
         """
-    assert [f.line for f in findings(code, "RTY004")] == [19]
+    assert [f.line for f in findings(code, "RTY004")] == [20]
