@@ -36,7 +36,6 @@ DRY_RUN_FORMAT = "gitlab-discussions-json"
 @dataclass
 class Prepared:
     context: MergeRequestContext | None
-    head_sha: str | None
     changes: list[FileChange] | None = None  # git always makes the change here
     result: RunResult | None = None  # no --findings recipe on GitLab
 
@@ -51,12 +50,12 @@ def log(message: str) -> None:
 def prepare(args: argparse.Namespace, root: Path) -> Prepared:
     """Find the MR, and point --base/--head at its diff base and the pipeline's commit."""
     if args.publish != "gitlab":  # the dry run alone: nothing to find
-        return Prepared(None, None)
+        return Prepared(None)
     try:
         context = load_context(url=args.gitlab_url, project=args.project, iid=args.mr)
     except NoMergeRequest as exc:
         log(f"arch-review: nothing to publish: {exc}")
-        return Prepared(None, None)
+        return Prepared(None)
     if context.base_sha is None or context.pipeline_sha is None:
         context = _shas_from_api(context)
     if args.base is None and args.head is None and not ensure_commits(root, [context.base_sha, context.pipeline_sha]):
@@ -68,7 +67,7 @@ def prepare(args: argparse.Namespace, root: Path) -> Prepared:
         args.base = context.base_sha
     if args.head is None:
         args.head = context.pipeline_sha
-    return Prepared(context, context.pipeline_sha)
+    return Prepared(context)
 
 
 def _shas_from_api(context: MergeRequestContext) -> MergeRequestContext:
