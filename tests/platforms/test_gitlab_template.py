@@ -48,6 +48,19 @@ def test_both_documents_validate_against_gitlab_ci_schema(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_job_with_inputs_interpolated_validates(tmp_path):
+    """What GitLab validates after include: the inputs' values in place (max_comments is a number)."""
+    header, _ = documents()
+    text = TEMPLATE.read_text().split("\n---\n", 1)[1]
+    for name, spec in header["spec"]["inputs"].items():
+        value = spec["default"] if name != "config" else ".arch-review.yml"
+        text = re.sub(r"\$\[\[\s*inputs\." + name + r"\s*\]\]", str(value), text)
+    jobs = yaml.safe_load(text)
+    assert jobs["arch-review"]["variables"]["ARCH_REVIEW_MAX_COMMENTS"] == 25
+    done = check_schema(tmp_path, jobs)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_schema_check_can_fail(tmp_path):
     header, jobs = documents()
     jobs["arch-review"]["artifacts"]["when"] = "sometimes"
