@@ -418,7 +418,9 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     resolved = _path_argument(scan, resolved) or resolved
     text = scan.code(path)
     texts = [text, scan.code(resolved) if resolved is not None else text]
-    if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) or _NOT_A_DATA_FILE.search(t) for t in texts):
+    # In `config.data.path` only the last name says what the file is; `config` holds the setting.
+    named = [_last_segment(scan, path), _last_segment(scan, resolved) if resolved is not None else ""]
+    if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) or _NOT_A_DATA_FILE.search(t) for t in named):
         return None
     context = scan.context
     owner = context.enclosing_class
@@ -428,6 +430,12 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     if any(DATA_FILE_WORDS.search(t) for t in texts + names) or (target and _DATA_TARGETS.search(target)):
         return f"`{short(text)}`"
     return None
+
+
+def _last_segment(scan, node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return scan.code(node)
 
 
 def _path_argument(scan, node: cst.BaseExpression | None) -> cst.BaseExpression | None:

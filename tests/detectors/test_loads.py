@@ -276,3 +276,37 @@ def test_load006_writing_a_chunk_or_an_unrelated_read_is_fine():
                 f.write(src.read())
         """
     assert findings(code, "LOAD006") == []
+
+
+def test_load001_a_setting_that_holds_the_path_is_not_a_config_file():
+    code = """
+        import pandas as pd
+        def generate(config):
+            dataset = pd.read_parquet(config.data.path)
+            table = pd.read_csv(config.data.config_file)
+            return dataset, table
+        """
+    assert [f.line for f in findings(code, "LOAD001")] == [4]
+
+
+# -- LOAD007 ---------------------------------------------------------------------
+
+
+def test_load007_request_models_only_and_the_length_caps_pydantic_knows():
+    code = """
+        from typing import List, Union
+        from pydantic import BaseModel, Field
+        class EmbeddingsRequest(BaseModel):
+            model: str
+            input: Union[str, List[str]]
+            texts: List[str] = Field(default_factory=list, max_length=64)
+        class EmbeddingsResponse(BaseModel):
+            data: List[List[float]]
+            input: List[str]
+        class Settings:
+            prompts: List[str]
+        """
+    [finding] = findings(code, "LOAD007", path="svc/protocol.py")
+    assert finding.line == 6
+    assert finding.message == "`EmbeddingsRequest.input` accepts a list of any length"
+    assert finding.symbol == "svc.protocol.EmbeddingsRequest"
