@@ -51,6 +51,8 @@ def prepare(args: argparse.Namespace, root: Path) -> Prepared:
     """Find the MR, and point --base/--head at its diff base and the pipeline's commit."""
     if args.publish != "gitlab":  # the dry run alone: nothing to find
         return Prepared(None)
+    if getattr(args, "findings", None):
+        raise UsageError("--findings is the GitHub fork recipe; GitLab runs the review in the merge request's pipeline")
     try:
         context = load_context(url=args.gitlab_url, project=args.project, iid=args.mr)
     except NoMergeRequest as exc:

@@ -222,3 +222,10 @@ def test_the_dry_run_prints_exactly_the_discussions_that_are_opened(ready, tmp_p
     for discussion in planned + posted:
         discussion["position"].pop("start_sha")  # the dry run knows no target branch tip, only the merge-base
     assert planned == posted and len(posted) == 4
+
+
+def test_findings_flag_is_refused_with_one_line(ready, tmp_path):
+    mr, api = ready
+    done = mr.run(api, tmp_path, "--findings", "report.json")
+    assert done.returncode == 2 and "--findings is the GitHub fork recipe" in done.stderr
+    assert "Traceback" not in done.stderr and api.requests == []
