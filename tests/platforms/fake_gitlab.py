@@ -223,8 +223,9 @@ class FakeGitLab:
                 return 404, {}, {"message": "404 Not found"}
             return 200, {}, {**self._version_json(mr, found), "diffs": found.diffs}
         if rest == "/discussions":
-            if method == "GET":
-                return self._page(query, mr.discussions)
+            if method == "GET":  # a plain note is listed too, as a discussion of its own
+                singles = [{"id": f"{n['id']:040x}", "individual_note": True, "notes": [n]} for n in mr.notes]
+                return self._page(query, mr.discussions + singles)
             if method == "POST":
                 return self._create_discussion(mr, body, user)
         discussion = re.fullmatch(r"/discussions/([0-9a-f]+)(/notes)?", rest)
