@@ -140,3 +140,13 @@ def test_a_permanent_error_is_not_retried_and_a_recheck_stops_retrying():
                                              (None, 60.0)])
 def test_parse_retry_after(header, seconds):
     assert parse_retry_after(header) == seconds
+
+
+def test_the_instance_ca_file_verifies_tls(tmp_path):
+    from reviewer.platforms.gitlab import make_client
+
+    ca = tmp_path / "ca.pem"
+    context = load_context(environ={**CI, "CI_SERVER_TLS_CA_FILE": str(ca), "ARCH_REVIEW_GITLAB_TOKEN": "t"})
+    client = make_client(context, last_response={})
+    assert client.ssl_verify == str(ca) and client.api_url == "https://git.example.com/gitlab/api/v4"
+    assert make_client(load_context(environ=CI), last_response={}).ssl_verify is True
