@@ -252,6 +252,7 @@ _WHOLE_TEXT_READERS = frozenset({"pathlib.Path.read_text", "pathlib.PosixPath.re
 _LINES = "iterate the open file line by line"
 _JSON = "store it as JSON Lines and read one record at a time (or parse it incrementally with `ijson`)"
 _PICKLE = "shard it and load one shard at a time"
+_COPY = "copy it in blocks with `shutil.copyfileobj`"
 # loader that takes an open file -> how to read it piece by piece instead
 _HANDLE_LOADERS = {
     "json.load": _JSON, "ujson.load": _JSON, "simplejson.load": _JSON, "pickle.load": _PICKLE,
@@ -298,7 +299,7 @@ class WholeFileRead(BindingDetector):
     without ``mmap_mode``, ``torch.load`` of data rather than weights."""
 
     name = "whole-file-read"
-    tokens = ("readlines", "splitlines", "split", "load")
+    tokens = ("readlines", "splitlines", "split", "load", "read()")
     fields = frozenset({"file", "instead"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -344,8 +345,21 @@ class WholeFileRead(BindingDetector):
             if qualified == "torch.load" and self._checkpoint(text, self.bindings.target_of(node)):
                 return None
             return path, instead
-        path = self._read_as_lines(node)
-        return (path, _LINES) if path is not None else None
+        path = self._read_as_lines(node) or self._copied_whole(node)
+        if path is None:
+            return None
+        return path, _COPY if isinstance(node.func, cst.Attribute) and node.func.attr.value == "write" else _LINES
+
+    def _copied_whole(self, node: cst.Call) -> cst.BaseExpression | None:
+        """The path behind ``out.write(f.read())``: a file copied through memory in one piece."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "write" and len(node.args) == 1):
+            return None
+        data = node.args[0].value
+        if isinstance(data, cst.Call) and isinstance(data.func, cst.Attribute) and data.func.attr.value == "read" \
+                and not data.args:
+            return self._opened_path(data.func.value)
+        return None
 
     def _checkpoint(self, path: str, target: str | None) -> bool:
         owner = self.scan.context.enclosing_class
