@@ -33,7 +33,8 @@ READ_CALL_PREFIXES = (
 # Parsers fail on what came from outside only when they parse what came back from a
 # file or service (``json.loads(resp.text)``, an SSE ``line``), not an in-memory attribute.
 PARSERS = frozenset({"json.loads", "pickle.loads", "yaml.safe_load", "yaml.load", "orjson.loads", "ujson.loads"})
-RECEIVED_WORDS = ("resp", "text", "content", "body", "line", "payload", "raw", "reply", "chunk", "msg", "message")
+RECEIVED_WORDS = ("resp", "text", "txt", "content", "body", "line", "payload", "raw", "reply", "chunk", "msg",
+                  "message", "data", "stdout", "output")
 # Words of a called name (split at "_" and case changes) that say it reads, fetches, loads,
 # parses or runs a model: ``open_table``, ``yaml_load``, ``call_endpoint``, ``hf_hub_download``.
 FALLIBLE_WORDS = frozenset({
@@ -209,6 +210,32 @@ class BlindExceptSwallow(_TryDetector):
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
         self.swallows: list[_Swallow] = []
+        self.fallback_chains: set[int] = set()  # ids of tries followed by another attempt or a raise
+        self.followed_blocks: set[int] = set()  # ids of blocks whose enclosing code goes on to one
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._note_fallback_chains(node.body, id(node) in self.followed_blocks)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._note_fallback_chains(node.body, False)
+
+    def _note_fallback_chains(self, statements, followed: bool) -> None:
+        """``try: A except: pass`` followed, in its block or an enclosing one, by another
+        ``try`` or a ``raise``: the failure of A leads to the next attempt or to an error,
+        not to silence."""
+        for index, statement in enumerate(statements):
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            later = followed or any(
+                isinstance(after, cst.Try) or _contains(after, (cst.Raise, cst.Try))
+                for after in statements[index + 1:]
+            )
+            if not later:
+                continue
+            if isinstance(statement, cst.Try):
+                self.fallback_chains.add(id(statement))
+            for block in _blocks(statement):
+                self.followed_blocks.add(id(block))
 
     def leave_Try(self, node: cst.Try) -> None:
         context = self.scan.context
@@ -218,6 +245,8 @@ class BlindExceptSwallow(_TryDetector):
         for handler in node.handlers:
             caught = caught_text(handler, self.scan)
             outcome = swallow_outcome(self.scan, handler) if caught else None
+            if outcome == "pass" and id(node) in self.fallback_chains:
+                continue
             if outcome is not None:
                 self.swallows.append(_Swallow(node, handler, caught, outcome, context.function_name,
                                               context.symbol, loop))
@@ -280,6 +309,22 @@ def _retries_or_polls(calls: ModuleCalls, loop: Loop, node: cst.Try) -> bool:
         return True
     counted = isinstance(loop, cst.While) or _is_range(loop.iter) or literal_range_length(loop) is not None
     return counted and _leaves_loop(node.body)
+
+
+def _blocks(statement: cst.CSTNode) -> list[cst.IndentedBlock]:
+    """The blocks a compound statement runs as part of the enclosing flow. A loop's body
+    counts only when it stops at the first success (trying alternatives in turn): otherwise
+    what follows the loop is not the next attempt for its item."""
+    if isinstance(statement, (cst.For, cst.While)) and not _leaves_loop(statement.body):
+        return []
+    blocks = []
+    for part in (getattr(statement, "body", None), getattr(statement, "orelse", None)):
+        while isinstance(part, (cst.If, cst.Else)):
+            blocks.append(part.body)
+            part = part.orelse if isinstance(part, cst.If) else None
+        if isinstance(part, cst.IndentedBlock):
+            blocks.append(part)
+    return [b for b in blocks if isinstance(b, cst.IndentedBlock)]
 
 
 def _imports_in(body: cst.CSTNode) -> bool:

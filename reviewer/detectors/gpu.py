@@ -160,6 +160,7 @@ class HardcodedGpuIndex(_DeviceDetector):
             self.remember(node, index=index)
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._note_device_assignment(node)
         # os.environ["CUDA_VISIBLE_DEVICES"] = "0": every process sees the same GPU.
         value = literal_string(node.value)
         if value is None or not re.fullmatch(r"[0-9, ]+", value):
@@ -175,6 +176,22 @@ class HardcodedGpuIndex(_DeviceDetector):
                 and not self.rank_aware_branch()
             ):
                 self.remember(node, index=value.strip())
+
+    def _note_device_assignment(self, node: cst.Assign) -> None:
+        """``device = "cuda:0"``, ``self.device = "cuda:1" if cuda_ok else "cpu"``."""
+        names = [t.target.value if isinstance(t.target, cst.Name) else t.target.attr.value
+                 for t in node.targets if isinstance(t.target, (cst.Name, cst.Attribute))]
+        if not any("device" in name.lower() for name in names) or self.rank_aware_branch():
+            return
+        value = node.value
+        if isinstance(value, cst.IfExp):
+            if mentions(self.scan, value.test, RANK_AWARE_WORDS):
+                return
+            index = next((i for i in map(pinned_cuda_index, (value.body, value.orelse)) if i is not None), None)
+        else:
+            index = pinned_cuda_index(value)
+        if index is not None:
+            self.remember(node, index=str(index))
 
     def _pinned_index(self, call: cst.Call, qualified: str | None) -> str | None:
         method = called_name(call)

@@ -109,6 +109,11 @@ def test_err001_weight_restore():
         # telemetry
         "import requests\ndef report(event):\n    try:\n        send_telemetry(requests.post(u, json=event, timeout=2))\n"
         "    except Exception:\n        pass\n",
+        # a fallback chain: the next attempt follows, and the last one raises
+        "import requests\ndef get(m, safe):\n    if safe:\n        for name in safe:\n            try:\n"
+        "                return requests.get(m + name, timeout=1)\n            except Exception:\n                pass\n"
+        "    try:\n        return requests.get(m, timeout=1)\n    except Exception as e:\n"
+        "        raise RuntimeError(m) from e\n",
         # no call that reaches outside the process
         "def task_of(cfg):\n    try:\n        return guess_task(cfg)\n    except Exception:\n        pass\n",
         # cleanup

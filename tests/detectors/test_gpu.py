@@ -57,6 +57,20 @@ def test_gpu001_global_rank_as_device_index(line, expr):
     assert "second node" in finding.question
 
 
+@pytest.mark.parametrize(
+    "code, flagged",
+    [
+        ('self.device = "cuda:0" if torch.cuda.is_available() else "cpu"\n', True),
+        ('device = "cuda:1"\n', True),
+        ('device = "cuda:0" if world_size == 1 else f"cuda:{rank}"\n', False),
+        ('device = "cuda" if torch.cuda.is_available() else "cpu"\n', False),
+        ('name = "cuda:0"\n', False),
+    ],
+)
+def test_gpu001_device_variables_assigned_a_literal_index(code, flagged):
+    assert bool(findings("import torch\n" + code, "GPU001")) is flagged
+
+
 def test_gpu001_local_rank_is_not_the_global_rank():
     assert findings(DISTRIBUTED + "torch.cuda.set_device(local_rank)\ntorch.cuda.set_device(args.rank)\n",
                     "GPU001") == []
