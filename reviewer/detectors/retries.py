@@ -48,6 +48,7 @@ from reviewer.detectors.remote_calls import (
     is_sleep,
 )
 from reviewer.detectors.timeouts import network_command, passes
+from reviewer.engine.names import dotted_name
 from reviewer.engine.runner import call_fields
 from reviewer.questions import field_text
 from reviewer.engine.walk import descendants
@@ -427,7 +428,7 @@ def _varying_delay(call: cst.Call, written: str, loop: cst.CSTNode) -> bool:
         for node in [arg.value, *_walk(arg.value)]:
             if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _GROWTH_OPERATORS):
                 return True
-            if isinstance(node, cst.Name) and node.value in changing:
+            if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) in changing:
                 return True
             if isinstance(node, cst.Call):
                 name = node.func.attr.value if isinstance(node.func, cst.Attribute) else (
@@ -438,19 +439,18 @@ def _varying_delay(call: cst.Call, written: str, loop: cst.CSTNode) -> bool:
 
 
 def _loop_changed_names(loop: cst.CSTNode) -> set[str]:
-    """The loop variable and the names the loop body assigns (``delay *= 2``, ``wait = next_wait(...)``)."""
+    """The loop variable and what the loop body assigns (``delay *= 2``, ``self.sleep_time *= 2``)."""
     names: set[str] = set()
     if isinstance(loop, cst.For):
         names.update(n.value for n in [loop.target, *_walk(loop.target)] if isinstance(n, cst.Name))
     for node in _walk(loop.body):
-        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
-            names.add(node.target.value)
+        if isinstance(node, (cst.AugAssign, cst.NamedExpr)):
+            targets = [node.target]
         elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    names.add(target.target.value)
-        elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
-            names.add(node.target.value)
+            targets = [t.target for t in node.targets]
+        else:
+            continue
+        names.update(filter(None, (dotted_name(t) for t in targets)))
     return names
 
 

@@ -188,3 +188,21 @@ def test_batch_remote_call_under_a_module_retry_decorator_is_covered():
                 requests.get(url, timeout=10)
         """
     assert [f.line for f in findings(code, "RTY004")] == [20]
+
+
+def test_a_pause_the_loop_doubles_is_backoff():
+    code = """
+        import time, urllib.request
+        class PubMed:
+            def fetch(self, url):
+                for _ in range(5):
+                    try:
+                        return urllib.request.urlopen(url, timeout=10)
+                    except urllib.error.HTTPError:
+                        time.sleep(self.sleep_time)
+                        self.sleep_time *= 2
+        """
+    assert findings(code, "RTY001") == []
+    fixed = code.replace("self.sleep_time *= 2", "pass")
+    [finding] = findings(fixed, "RTY001")
+    assert finding.message == "Retry loop around `urllib.request.urlopen` goes again with the same fixed pause between attempts"
