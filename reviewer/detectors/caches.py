@@ -696,7 +696,7 @@ _MANUAL_RESETS = re.compile(r"^_*(clear|reset|close|flush|shutdown|cleanup|teard
 _SIZE_REPORTS = re.compile(r"^(__len__|__repr__|__str__|size|stats|count|__sizeof__)$")
 # Keys drawn from a small fixed set: one entry per device, dtype, layer or configured name.
 _CONFIG_KEYS = re.compile(r"(device|dtype|name|model|layer|module|mode|kind|type|split|lang|rank|dim|cls|class|"
-                          r"func|\bfn\b|method|attr|field|column|\bcol\b|path|dir|level|backend|provider)",
+                          r"func|\bfn\b|method|attr|field|column|\bcol\b|path|dir|level|backend|provider|rate)",
                           re.IGNORECASE)
 
 
@@ -722,7 +722,12 @@ class GrowingInstanceCache(Detector):
         init = next((m for m in methods if m.name.value == "__init__"), None)
         if init is None:
             return
-        dicts = self._dicts_made_in(init)
+        # __init__ and the methods it calls on self (``self.reset()``) set the object up.
+        called = {n.func.attr.value for n in walk(init.body) if isinstance(n, cst.Call) and _self_attribute(n.func)}
+        setup = [init, *(m for m in methods if m.name.value in called)]
+        dicts: dict[str, _InstanceDict] = {}
+        for method in setup:
+            dicts.update(self._dicts_made_in(method))
         if not dicts:
             return
         for method in methods:
@@ -736,9 +741,9 @@ class GrowingInstanceCache(Detector):
                 self.report(made.created, symbol=f"{prefix}{node.name.value}.__init__", function="__init__",
                             name=name, key=short(keys[0], 40), owner=node.name.value)
 
-    def _dicts_made_in(self, init: cst.FunctionDef) -> dict[str, _InstanceDict]:
+    def _dicts_made_in(self, method: cst.FunctionDef) -> dict[str, _InstanceDict]:
         made: dict[str, _InstanceDict] = {}
-        for node in walk(init.body):
+        for node in walk(method.body):
             if isinstance(node, cst.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0].target, node.value
             elif isinstance(node, cst.AnnAssign) and node.value is not None:

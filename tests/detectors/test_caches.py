@@ -237,3 +237,48 @@ def test_cch004_unknown_executors_and_awaited_one_at_a_time():
                 await asyncio.gather(fetch(u), log(u))
         """
     assert findings(code, "CCH004") == []
+
+
+# -- CCH005 ----------------------------------------------------------------------
+
+
+def test_cch005_a_memo_made_by_a_setup_method_and_emptied_only_by_hand():
+    code = """
+        class ToolCache:
+            def __init__(self):
+                self.reset()
+
+            def reset(self):
+                self.cache = {}
+                self.by_device = {}
+
+            def query(self, key, device):
+                if key in self.cache:
+                    return self.cache[key]
+                self.cache[key] = self.by_device.setdefault(device, build(device))
+                return self.cache[key]
+        """
+    [finding] = findings(code, "CCH005")
+    assert finding.line == 7
+    assert finding.symbol == "svc.app.ToolCache.__init__"
+    assert finding.message == "`self.cache` memoizes one entry per `key` and nothing in `ToolCache` ever evicts one"
+
+
+def test_cch005_stores_without_lookups_and_size_checks_are_not_memos_that_grow():
+    code = """
+        class Rows:
+            def __init__(self):
+                self.rows = {}
+                self.seen = {}
+
+            def add(self, key, row):
+                self.rows[key] = row
+
+            def remember(self, key):
+                if key in self.seen:
+                    return
+                if len(self.seen) > 1000:
+                    self.seen.clear()
+                self.seen[key] = True
+        """
+    assert findings(code, "CCH005") == []
