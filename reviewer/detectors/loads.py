@@ -27,6 +27,7 @@ from reviewer.detectors.scale_signals import (
     short,
     walk,
 )
+from reviewer.detectors.remote_calls import HTTPX_SYNC, REQUESTS_FUNCTIONS, REQUESTS_SESSION_METHODS
 from reviewer.ruleset.detector import Detector, register
 
 # -- LOAD001 -------------------------------------------------------------------
@@ -927,11 +928,10 @@ def _has_no_page_cap(call: cst.BaseExpression | None) -> bool:
 
 # -- LOAD006 -------------------------------------------------------------------
 
-_HTTP_GETS = frozenset({
-    "requests.get", "requests.api.get", "requests.request", "requests.api.request",
-    "requests.Session.get", "requests.Session.request", "requests.sessions.Session.get",
-    "httpx.get", "httpx.request", "httpx.Client.get", "httpx.Client.request",
-})
+_HTTP_GETS = frozenset(
+    name for name in (*REQUESTS_FUNCTIONS, *REQUESTS_SESSION_METHODS, *HTTPX_SYNC)
+    if name.rsplit(".", 1)[1] in ("get", "request")
+)
 _URL_OPENERS = frozenset({"urllib.request.urlopen", "urllib.request.urlopen.read", "urllib2.urlopen"})
 _SMALL_DOCUMENTS = re.compile(r"\.(json|txt|ya?ml|md|html?|xml|cfg|ini|toml)(\?|$)", re.IGNORECASE)
 # Downloads of a known, small kind: a tool binary, a script, an icon or a short clip.
