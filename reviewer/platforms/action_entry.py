@@ -23,6 +23,8 @@ def build_argv(environ: Mapping[str, str] = os.environ) -> list[str]:
         value = _input(name, environ)
         if value:
             argv += [flag, value]
+    if _input("llm", environ).lower() == "true":
+        argv.append("--llm")
     return argv
 
 
@@ -48,9 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             print(f"arch-review: error: working-directory {directory!r}: {exc.strerror}", file=sys.stderr)
             return 2
-    if _input("llm", os.environ).lower() == "true":
-        print("arch-review: the llm input asks for the optional LLM pass; it is configured by the "
-              "`llm:` section of the config file", file=sys.stderr)
     return cli_main([*build_argv(os.environ), *(argv if argv is not None else sys.argv[1:])])
 
 
