@@ -20,11 +20,12 @@ from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, liter
 from reviewer.ruleset.detector import Detector, register
 
 CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
-# A branch whose test says any of these was written with several processes in mind: what
-# it pins is the single-process path or a deliberate per-rank choice.
+# A branch whose test says any of these was written with several processes or devices in
+# mind: what it pins is the single-process path, a deliberate per-rank choice, or a default
+# for a missing index (``if device.index is None``) when comparing devices.
 RANK_AWARE_WORDS = (
     "rank", "distributed", "world_size", "ddp", "n_gpu", "num_gpu", "gpus", "device_count",
-    "is_initialized", "multi", "data_parallel", "dataparallel", "nproc", "cuda_visible_devices",
+    "is_initialized", "multi", "data_parallel", "dataparallel", "nproc", "cuda_visible_devices", "index",
 )
 INIT_PROCESS_GROUP = frozenset({
     "torch.distributed.init_process_group",
@@ -489,7 +490,7 @@ class DataParallelWrap(_DeviceDetector):
 
 CHECKPOINT_WORDS = ("ckpt", "checkpoint", "weight", "model", "state_dict", "pretrained", "resume")
 # Side files of a checkpoint that hold no device tensors worth mapping.
-NOT_WEIGHTS_WORDS = ("rng", "scaler", "sched", "meta", "training_args", "config", "vocab", "tokenizer",
+NOT_WEIGHTS_WORDS = ("rng", "scaler", "sched", "meta", "training_args", "config", "vocab", "tokenizer", "dataloader",
                      "corpus", "cache", "lexicon", "stats")
 
 

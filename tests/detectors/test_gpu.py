@@ -65,6 +65,8 @@ def test_gpu001_global_rank_as_device_index(line, expr):
         ('device = "cuda:0" if world_size == 1 else f"cuda:{rank}"\n', False),
         ('device = "cuda" if torch.cuda.is_available() else "cpu"\n', False),
         ('name = "cuda:0"\n', False),
+        # comparing devices: a missing index means the current device, 0
+        ('if first.type == "cuda" and first.index is None:\n    first = torch.device("cuda", index=0)\n', False),
     ],
 )
 def test_gpu001_device_variables_assigned_a_literal_index(code, flagged):
@@ -184,6 +186,7 @@ def test_gpu004_flags_checkpoint_shaped_loads(code):
         "corpus = torch.load(cached_file)",
         "rng = torch.load(os.path.join(checkpoint, 'rng_state.pth'))",
         "scaler.load_state_dict(torch.load(scaler_file))",
+        "loader.load_state_dict(torch.load(input_dataloader_state_dict_file))",
     ],
 )
 def test_gpu004_leaves_mapped_loads_buffers_and_side_files(code):
