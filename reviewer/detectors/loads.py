@@ -254,6 +254,8 @@ _LINES = "iterate the open file line by line"
 _JSON = "store it as JSON Lines and read one record at a time (or parse it incrementally with `ijson`)"
 _PICKLE = "shard it and load one shard at a time"
 _COPY = "copy it in blocks with `shutil.copyfileobj`"
+_RECORDS = "yield records one at a time (a generator or an `IterableDataset`) instead of building a list"
+_CSV_READERS = frozenset({"csv.reader", "csv.DictReader"})
 # loader that takes an open file -> how to read it piece by piece instead
 _HANDLE_LOADERS = {
     "json.load": _JSON, "ujson.load": _JSON, "simplejson.load": _JSON, "pickle.load": _PICKLE,
@@ -286,7 +288,7 @@ _DATA_TARGETS = re.compile(r"(dataset|examples|samples|annotations|records|corpu
 
 @dataclass
 class _WholeRead:
-    call: cst.Call
+    call: cst.Call | cst.ListComp
     file: str
     instead: str
     symbol: str
@@ -313,17 +315,28 @@ class WholeFileRead(BindingDetector):
         if qualified in _FILE_OPENERS:
             self._record_write(node)
             return
-        found = self._whole_read(node, qualified)
-        if found is None:
+        self._consider(node, self._whole_read(node, qualified))
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        # [json.loads(line) for line in f]: every record of the file in one list.
+        path = self._records_of(node.for_in.iter) if node.for_in.inner_for_in is None else None
+        self._consider(node, (path, _RECORDS) if path is not None else None)
+
+    def _consider(self, node: cst.Call | cst.ListComp, found: tuple[cst.BaseExpression, str] | None) -> None:
+        if found is None or _PER_ITEM_FUNCTIONS.match(self.scan.context.function_name):
             return
         path, instead = found
-        if _PER_ITEM_FUNCTIONS.match(self.scan.context.function_name):
-            return
         file = data_file(self.scan, self.bindings, path, self.bindings.target_of(node))
         if file is not None:
             context = self.scan.context
             self.pending.setdefault(self.bindings.scope_key(), []).append(
                 _WholeRead(node, file, instead, context.symbol, context.function_name))
+
+    def _records_of(self, iterable: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The path behind an open file or a ``csv.reader`` over one: records read one at a time."""
+        if isinstance(iterable, cst.Call) and self.scan.names.qualify(iterable.func) in _CSV_READERS and iterable.args:
+            iterable = iterable.args[0].value
+        return self._opened_path(iterable)
 
     def _whole_read(self, node: cst.Call, qualified: str | None) -> tuple[cst.BaseExpression, str] | None:
         """The path a call reads whole and what to do instead; None if it is no such call."""
@@ -346,6 +359,9 @@ class WholeFileRead(BindingDetector):
             if qualified == "torch.load" and self._checkpoint(text, self.bindings.target_of(node)):
                 return None
             return path, instead
+        if qualified in ("builtins.list", "builtins.tuple") and len(node.args) == 1:
+            path = self._records_of(node.args[0].value)
+            return (path, _RECORDS) if path is not None else None
         path = self._read_as_lines(node) or self._copied_whole(node)
         if path is None:
             return None
