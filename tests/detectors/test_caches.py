@@ -282,3 +282,23 @@ def test_cch005_stores_without_lookups_and_size_checks_are_not_memos_that_grow()
                 self.seen[key] = True
         """
     assert findings(code, "CCH005") == []
+
+
+def test_cch004_a_list_filled_by_a_loop_over_inputs_is_as_open_ended_as_the_inputs():
+    code = """
+        from concurrent.futures import ThreadPoolExecutor
+        def grade(inputs, workers):
+            payloads = []
+            for text in inputs:
+                payloads.append(render(text))
+            pending = []
+            for shard in range(8):
+                pending.append(shard)
+            with ThreadPoolExecutor(workers) as pool:
+                a = {pool.submit(score, p): i for i, p in enumerate(payloads)}
+                b = {pool.submit(score, p): i for i, p in enumerate(pending)}
+            return a, b
+        """
+    [finding] = findings(code, "CCH004")
+    assert finding.line == 11
+    assert "`enumerate(payloads)`" in finding.message
