@@ -67,8 +67,13 @@ class ConfigError(Exception):
         where = file or ""
         if where and line is not None:
             where += f":{line}" + (f":{column}" if column is not None else "")
-        parts = [part for part in (where, key) if part]
+        parts = [part for part in (where, printable(key) if key else key) if part]
         super().__init__(": ".join([*parts, self.problem]))
+
+
+def printable(text: str) -> str:
+    """A key as typed, with line breaks and other control characters escaped: one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass(frozen=True)
@@ -292,7 +297,14 @@ class _ConfigLoader(yaml.SafeLoader):
 
 def parse_yaml(text: str, path: Path) -> Any:
     display = _display(path)
-    loader = _ConfigLoader(text)
+    try:
+        loader = _ConfigLoader(text)
+    except yaml.reader.ReaderError as error:  # the reader checks every character up front
+        raise ConfigError(
+            f"invalid YAML: character U+{error.character:04X} is not allowed",
+            file=display,
+            line=text.count("\n", 0, error.position) + 1,
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -11,6 +11,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from reviewer.config import printable
 from reviewer.engine.files import InvalidGlob, compile_glob
 from reviewer.engine.patterns import NamePattern, PatternError
 from reviewer.ruleset.conditions import (
@@ -80,7 +81,7 @@ class _Reader:
         self.source = source
 
     def fail(self, path: str, message: str) -> RuleFileError:
-        where = f"{self.source}: {path}: " if path else f"{self.source}: "
+        where = f"{self.source}: {printable(path)}: " if path else f"{self.source}: "
         return RuleFileError(where + message)
 
     def mapping(self, value: Any, path: str, allowed: Sequence[str], required: Sequence[str] = ()) -> dict:
