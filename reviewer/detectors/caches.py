@@ -479,6 +479,10 @@ class UnboundedFanout(BindingDetector):
         if self._open_ended(iterable) and isinstance(tasks.elt, (cst.Call, cst.Await)):
             self.report(node, call=self.scan.code(func), items=short(self.scan.code(iterable)), **_ASYNC_WORDS)
 
+    def _size_checked(self, name: str) -> bool:
+        function = self.scan.context.function
+        return function is not None and _compares_length(function.node, name)
+
     def _submit_in_comprehension(self, node: cst.Call) -> None:
         frame = next((f for f in reversed(self.scan.context.frames)
                       if f.kind in ("comprehension", "loop", "function", "lambda")), None)
@@ -496,6 +500,8 @@ class UnboundedFanout(BindingDetector):
         text = _DICT_VIEWS.sub("", self.scan.code(iterable))
         if _BOUNDED_ITERABLES.search(text) or not _DATA_ITERABLES.search(text):
             return False
+        if isinstance(iterable, cst.Name) and self._size_checked(iterable.value):
+            return False  # the function compares len(items) with a limit: someone bounded it
         if isinstance(iterable, cst.Name) and _is_empty_list(self.bindings.value_of(iterable.value)):
             # Filled by this function: as open-ended as the loop that fills it, else unknown.
             return (self.bindings.scope_key(), iterable.value) in self.filled_from_data
@@ -505,6 +511,17 @@ class UnboundedFanout(BindingDetector):
                 return False
         outer = set().union(*self.loop_targets) if self.loop_targets else set()
         return not (set(names_in(iterable)) & outer)
+
+
+def _compares_length(function: cst.CSTNode, name: str) -> bool:
+    """``len(name) > N`` (or any comparison of ``len(name)``) somewhere in the function."""
+    for node in walk(function):
+        if isinstance(node, cst.Comparison):
+            for side in (node.left, *(c.comparator for c in node.comparisons)):
+                if isinstance(side, cst.Call) and isinstance(side.func, cst.Name) and side.func.value == "len" \
+                        and side.args and isinstance(side.args[0].value, cst.Name) and side.args[0].value.value == name:
+                    return True
+    return False
 
 
 def _kept_calls(body: cst.CSTNode, method: str) -> list[cst.Call]:
@@ -696,7 +713,7 @@ _MANUAL_RESETS = re.compile(r"^_*(clear|reset|close|flush|shutdown|cleanup|teard
 _SIZE_REPORTS = re.compile(r"^(__len__|__repr__|__str__|size|stats|count|__sizeof__)$")
 # Keys drawn from a small fixed set: one entry per device, dtype, layer or configured name.
 _CONFIG_KEYS = re.compile(r"(device|dtype|name|model|layer|module|mode|kind|type|split|lang|rank|dim|cls|class|"
-                          r"func|\bfn\b|method|attr|field|column|\bcol\b|path|dir|level|backend|provider|rate)",
+                          r"func|\bfn\b|method|attr|field|column|\bcol\b|path|dir|level|backend|provider|rate|\bbs\b|batch_size)",
                           re.IGNORECASE)
 
 

@@ -302,3 +302,18 @@ def test_cch004_a_list_filled_by_a_loop_over_inputs_is_as_open_ended_as_the_inpu
     [finding] = findings(code, "CCH004")
     assert finding.line == 11
     assert "`enumerate(payloads)`" in finding.message
+
+
+def test_cch004_a_length_check_on_the_items_bounds_them():
+    code = """
+        from concurrent.futures import ThreadPoolExecutor
+        def decode(image_urls):
+            if len(image_urls) > 1:
+                raise RuntimeError("one image per message")
+            futures = []
+            with ThreadPoolExecutor() as executor:
+                for image_url in image_urls:
+                    futures.append(executor.submit(load, image_url))
+            return [f.result() for f in futures]
+        """
+    assert findings(code, "CCH004") == []
