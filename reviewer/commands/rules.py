@@ -29,9 +29,12 @@ def run(args: argparse.Namespace) -> int:
         ]
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return 0
-    width = max((len(r.meta.name) for r in rules), default=4)
+    id_width = max((len(r.id) for r in rules), default=6)
+    name_width = max((len(r.meta.name) for r in rules), default=4)
     for rule in rules:
         meta = rule.meta
         status = "" if meta.status is RuleStatus.STABLE else "  (preview)"
-        print(f"{meta.id}  {meta.name:<{width}}  {meta.family.value:<18} {meta.severity.value:<6}{status}")
+        line = (f"{meta.id:<{id_width}}  {meta.name:<{name_width}}  {meta.family.value:<18} "
+                f"{meta.severity.value:<6}{status}")
+        print(line.rstrip())
     return 0

@@ -38,6 +38,7 @@ RUNS = {
     "explain": ["explain", "TMO001"],
     "explain-nope": ["explain", "NOPE"],
     "rules-json": ["rules", "--format", "json"],
+    "rules-all": ["rules", "--all"],
     "test-rules": ["test-rules"],
     "test-rules-nope": ["test-rules", "NOPE"],
     "no-command": [],
@@ -113,6 +114,16 @@ def test_rules_json_is_a_list_of_rules_with_ids(runs) -> None:
     assert len(ids) == len(set(ids)) and ids == sorted(ids)
     for rule in listed:
         assert re.fullmatch(r"[A-Z]+[0-9]+", rule["id"]) and rule["name"] and rule["family"], rule
+
+
+def test_rules_text_lines_up_ids_of_every_length_and_marks_preview(runs) -> None:
+    result = runs["rules-all"]
+    assert_exit(result, 0)
+    lines = result.stdout.splitlines()
+    name_columns = {len(line) - len(line.split("  ", 1)[1].lstrip()) for line in lines}
+    assert len(name_columns) == 1, lines
+    assert any(line.endswith("(preview)") for line in lines)
+    assert all(line == line.rstrip() for line in lines)
 
 
 def test_test_rules_runs_every_example_and_passes(runs) -> None:
