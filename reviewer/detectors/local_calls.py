@@ -62,6 +62,13 @@ class Function:
     generator: bool = False  # its body runs when iterated, not when called
     calls: list[LocalCall] = field(default_factory=list)
     returns: list[str | None] = field(default_factory=list)
+    _assigned: set[str] | None = None
+
+    def assigned(self) -> set[str]:
+        """Names the function's body binds (its locals)."""
+        if self._assigned is None:
+            self._assigned = _assigned_in(self.node)
+        return self._assigned
 
     @property
     def is_async(self) -> bool:
@@ -155,22 +162,36 @@ class LocalCalls:
             return None
         return self.functions.get(id(frame.node))
 
-    def _helper_key(self, node: cst.Call, caller: Function) -> str:
+    def helper_of(self, node: cst.Call) -> str:
+        """The same-module function or method ``node`` calls, where the walk is now ("" if none)."""
+        return self._helper_key(node, self._current())
+
+    def is_self(self, node: cst.BaseExpression) -> bool:
+        """Is ``node`` the ``self`` of the method the walk is in?"""
+        frame = self.scan.context.function
+        if not isinstance(node, cst.Name) or frame is None or frame.kind != "function":
+            return False
+        if self.scan.context.enclosing_class is None:
+            return False
+        params = [*frame.node.params.posonly_params, *frame.node.params.params]
+        return bool(params) and params[0].name.value == node.value
+
+    def _helper_key(self, node: cst.Call, caller: Function | None) -> str:
         func = node.func
+        shadowing = param_names(caller.node) if caller is not None else set()
         if isinstance(func, cst.Name):
             name = func.value
-            if name in self.scan.names.local_functions and name not in param_names(caller.node):
+            if name in self.scan.names.local_functions and name not in shadowing:
                 if self.scan.names.lookup(name) is None:
                     return name
             return ""
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
             return ""
-        receiver = func.value.value
-        params = [*caller.node.params.posonly_params, *caller.node.params.params]
         cls = self.scan.context.enclosing_class
-        if cls is not None and params and receiver == params[0].name.value and "." in caller.key:
+        if cls is not None and self.is_self(func.value):
             return f"{cls.name}.{func.attr.value}"
-        if (receiver not in param_names(caller.node) and receiver not in _assigned_in(caller.node)
+        receiver = func.value.value
+        if (caller is not None and receiver not in shadowing and receiver not in caller.assigned()
                 and self.scan.names.lookup(receiver) is None):
             return f"@{receiver}.{func.attr.value}"  # resolved after the walk (see instance_class)
         return ""

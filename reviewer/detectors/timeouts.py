@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from reviewer.detectors.local_calls import FeedsLocalCalls, param_names
+from reviewer.detectors.local_calls import FeedsLocalCalls
 from reviewer.detectors.remote_calls import (
     HTTP_VERBS,
     HTTPX_ASYNC,
@@ -140,12 +140,12 @@ class HttpCallWithoutTimeout(FeedsLocalCalls, _DeferredDetector):
     def visit_Assign(self, node: cst.Assign) -> None:
         if self.calls is None or len(node.targets) != 1:
             return
-        helper = self._helper(node.value) if isinstance(node.value, cst.Call) else ""
+        helper = self.calls.helper_of(node.value) if isinstance(node.value, cst.Call) else ""
         target = node.targets[0].target
         frame = self.scan.context.function
         if isinstance(target, cst.Name) and frame is not None:
             self._remember(self.helper_results, (id(frame.node), target.value), helper)
-        elif isinstance(target, cst.Attribute) and self._is_self(target.value):
+        elif isinstance(target, cst.Attribute) and self.calls.is_self(target.value):
             cls = self.scan.context.enclosing_class
             if cls is not None:
                 self._remember(self.helper_attributes, (cls.name, target.attr.value), helper)
@@ -155,34 +155,15 @@ class HttpCallWithoutTimeout(FeedsLocalCalls, _DeferredDetector):
         # Assigned from two places (or from something else): unknown.
         table[key] = helper if table.get(key, helper) == helper else ""
 
-    def _helper(self, call: cst.Call) -> str:
-        """The same-module function or method a call reaches ("" if none)."""
-        func = call.func
-        frame = self.scan.context.function
-        if isinstance(func, cst.Name) and func.value in self.scan.names.local_functions:
-            shadowed = frame is not None and func.value in param_names(frame.node)
-            return func.value if self.scan.names.lookup(func.value) is None and not shadowed else ""
-        cls = self.scan.context.enclosing_class
-        if isinstance(func, cst.Attribute) and self._is_self(func.value) and cls is not None:
-            return f"{cls.name}.{func.attr.value}"
-        return ""
-
-    def _is_self(self, node: cst.BaseExpression) -> bool:
-        frame = self.scan.context.function
-        if not isinstance(node, cst.Name) or frame is None or self.scan.context.enclosing_class is None:
-            return False
-        params = [*frame.node.params.posonly_params, *frame.node.params.params]
-        return bool(params) and params[0].name.value == node.value
-
     def _session_helper(self, receiver: cst.BaseExpression) -> str:
         """The helper that built the Session ``receiver`` holds, if a helper did."""
         if isinstance(receiver, cst.Call):
-            return self._helper(receiver)
+            return self.calls.helper_of(receiver)
         frame = self.scan.context.function
         if isinstance(receiver, cst.Name) and frame is not None:
             return self.helper_results.get((id(frame.node), receiver.value), "")
         cls = self.scan.context.enclosing_class
-        if isinstance(receiver, cst.Attribute) and self._is_self(receiver.value) and cls is not None:
+        if isinstance(receiver, cst.Attribute) and self.calls.is_self(receiver.value) and cls is not None:
             return self.helper_attributes.get((cls.name, receiver.attr.value), "")
         return ""
 
