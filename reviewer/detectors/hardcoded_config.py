@@ -20,6 +20,10 @@ from reviewer.ruleset.detector import Detector, register
 _HOME = re.compile(
     r"(?<![\w:/.~])((?:/[\w.-]+)*/home/[\w.-]+/|/Users/[\w.-]+/|[A-Za-z]:[\\/]+Users[\\/]+[^\\/\s]+[\\/])"
 )
+# Service users of container images and CI runners: their home is part of the image, the
+# same on every machine (/home/jovyan in Jupyter images, /home/ray in Ray's, /home/bentoml).
+_IMAGE_USERS = frozenset({"jovyan", "ray", "bentoml", "app", "appuser", "runner", "circleci", "vscode", "gitpod",
+                          "coder", "docker", "nobody", "codespace", "node"})
 _HOST_SUFFIXES = (".internal", ".corp", ".local", ".lan", ".intranet", ".intra", ".localdomain", ".home.arpa")
 # Names that are the same everywhere (cloud metadata servers, Docker's host alias), not
 # one deployment's machines.
@@ -94,8 +98,11 @@ def _called_name(call: cst.Call) -> str:
 
 
 def home_path(text: str) -> str | None:
-    match = _HOME.search(text)
-    return match.group(1) if match else None
+    for match in _HOME.finditer(text):
+        user = re.split(r"[\\/]+", match.group(1).rstrip("\\/"))[-1]
+        if user.lower() not in _IMAGE_USERS:
+            return match.group(1)
+    return None
 
 
 def internal_host(text: str) -> str | None:

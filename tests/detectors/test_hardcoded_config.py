@@ -25,6 +25,8 @@ def findings(code, rule_id, path="pipeline.py"):
     ("/home/", None),
     ("~/data", None),
     ("/root/.cache/x", None),
+    ("/home/jovyan/work/x.ipynb", None),
+    ("-v /home/ray/a:/home/bentoml/b /home/eve/c", "/home/eve/"),
 ])
 def test_home_path(text, expected):
     assert home_path(text) == expected
@@ -51,7 +53,7 @@ def test_internal_host(text, expected):
 
 def test_cfg_reports_the_literal_with_its_value():
     [finding] = findings("def load():\n    return open('/home/alice/train.csv')\n", "CFG001")
-    assert finding.line == 2 and finding.message.startswith("`/home/alice/` is one person's home directory")
+    assert finding.line == 2 and finding.message.startswith("`/home/alice/` is a home directory on one machine")
     assert "`load`" not in finding.message and "load" in finding.question
 
 
