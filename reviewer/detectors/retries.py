@@ -213,7 +213,8 @@ class RetryLoopTracker(ImportAliases):
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
         local = list(self._local_frames())
-        if self._remote(node, qualified):
+        in_loop = any(frame.kind == "loop" for frame in local)
+        if in_loop and self._remote(node, qualified):
             for frame in local:
                 if frame.kind == "try":
                     self.remote_in_try.setdefault(id(frame.node), (node, qualified))
@@ -240,7 +241,7 @@ class RetryLoopTracker(ImportAliases):
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            receiver = self.scan.code(func.value)
+            receiver = _receiver_name(func.value)
             if method in _REMOTE_METHODS and (
                 _REMOTE_RECEIVERS.search(receiver)
                 or (method in _WRITE_VERBS and _CLIENT_RECEIVERS.search(receiver))
@@ -400,6 +401,13 @@ class RetryLoopTracker(ImportAliases):
 
 
 _NOT_A_RETRY = object()
+
+
+def _receiver_name(receiver: cst.BaseExpression) -> str:
+    """``self.session`` for ``self.session.get``, ``get_session`` for ``get_session().post``."""
+    if isinstance(receiver, cst.Call):
+        receiver = receiver.func
+    return dotted_name(receiver) or ""
 
 
 def _walks_items(target: str, node: cst.CSTNode) -> bool:
