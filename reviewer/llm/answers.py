@@ -20,13 +20,17 @@ MAX_QUESTION_CHARS = 400
 MAX_QUESTION_SENTENCES = 3
 MAX_SUMMARY_CHARS = 2000
 _MAX_PASSES = 8
+# What is read of an answer at all: far more than any that could fit once cleaned, and a bound
+# on the work a hostile endpoint can cause.
+MAX_RAW_CHARS = 20_000
 
 # Terminal escape sequences (CSI and OSC): removing ESC alone would leave "[31m" behind.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
+# "[" is excluded inside the text, so each "[" is scanned past once (no quadratic backtracking).
+_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)")
+_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\n]*\)")
 _LINK_DEFINITION = re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S.*$", re.M)
 _WHITESPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -70,6 +74,8 @@ def fitting_question(answer: object, known_code: str) -> tuple[str | None, str]:
     """
     if not isinstance(answer, str):
         return None, "no text"
+    if len(answer) > MAX_RAW_CHARS:
+        return None, "too long"
     question = _WHITESPACE.sub(" ", clean(answer)).strip()
     question = _PREAMBLE.sub("", question).strip(_QUOTES)
     if not question:
@@ -89,7 +95,7 @@ def fitting_summary(answer: object) -> str | None:
     """The cleaned summary, cut to MAX_SUMMARY_CHARS at a line or sentence end; None if empty."""
     if not isinstance(answer, str):
         return None
-    lines = [_WHITESPACE.sub(" ", line).strip() for line in clean(answer).splitlines()]
+    lines = [_WHITESPACE.sub(" ", line).strip() for line in clean(answer[:MAX_RAW_CHARS]).splitlines()]
     summary = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
     if len(summary) > MAX_SUMMARY_CHARS:
         cut = summary[:MAX_SUMMARY_CHARS]

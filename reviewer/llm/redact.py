@@ -25,7 +25,7 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S
 )
 # scheme://user:password@host -> the password goes, the user and host stay (they help the question).
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:)([^\s@/'\"]+)(@)")
+_URL_PASSWORD = re.compile(r"((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:)([^\s@/'\"]+)(@)")
 _TOKEN_FORMATS = re.compile(
     r"""\b(?:
         gh[pousr]_[A-Za-z0-9]{30,}
@@ -49,7 +49,7 @@ _KEY_VALUE_SECRET = re.compile(
 )
 # NAME = "value", "name": "value", name: str = "value", name="value"
 _NAMED_LITERAL = re.compile(
-    r"""([A-Za-z_][\w.\-]*)(['"]?\s*(?::\s*[\w\[\], .|]+?\s*)?(?:=|:)\s*[rbuRBU]{0,2})(['"])((?:(?!\3)[^\\\n]|\\.)+)\3"""
+    r"""(?<![\w.\-])([A-Za-z_][\w.\-]*)(['"]?\s*(?::\s*[\w\[\], .|]+?\s*)?(?:=|:)\s*[rbuRBU]{0,2})(['"])((?:(?!\3)[^\\\n]|\\.)+)\3"""
 )
 # requests' auth=("user", "password")
 _AUTH_TUPLE = re.compile(r"""(\bauth\s*=\s*[(\[]\s*(['"])[^'"\n]*\2\s*,\s*)(['"])([^'"\n]+)\3""")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.llm.answers import MAX_SUMMARY_CHARS, clean, fitting_question, fitting_summary, invented_names
+from reviewer.llm.answers import MAX_RAW_CHARS, MAX_SUMMARY_CHARS, clean, fitting_question, fitting_summary, invented_names
 from reviewer.llm.snippets import snippet
 
 CODE = "    9 >|     response = requests.get(url, headers=auth_headers)\nin app.fetch_features"
@@ -104,3 +105,12 @@ def test_nothing_that_hides_links_or_escapes_survives_cleaning(text):
     assert not re.search(r"<[A-Za-z/!?][^<>]*>", cleaned)
     assert not re.search(r"(?i)\b(?:https?:|www\.)", cleaned)
     assert all(char in "\n\t\u200b" or unicodedata.category(char) not in ("Cc", "Cf") for char in cleaned)
+
+
+@pytest.mark.parametrize("piece", ["[", "[a](", "(", "<a", "<!--", "`a", "@a", "a_b.", "\x1b[", "![", "http://"])
+def test_a_huge_hostile_answer_costs_little(piece):
+    answer = piece * (MAX_RAW_CHARS // len(piece))
+    started = time.perf_counter()
+    fitting_summary(answer * 5)
+    fitting_question(answer, CODE)
+    assert time.perf_counter() - started < 2  # quadratic patterns took tens of seconds here

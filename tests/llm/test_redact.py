@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from reviewer.llm.redact import REDACTED, is_secret_name, redact
@@ -72,3 +74,10 @@ def test_values_of_secret_environment_variables_are_redacted_wherever_they_appea
 )
 def test_secret_names(name, secret):
     assert is_secret_name(name) is secret
+
+
+@pytest.mark.parametrize("piece", ["a", "a.b-c", "eyJ", "x=", "a: ", "Bearer ", "'", "https://a:", "1"])
+def test_redacting_a_huge_line_costs_little(piece):
+    started = time.perf_counter()
+    redact(piece * (20_000 // len(piece)), environ={})
+    assert time.perf_counter() - started < 2  # a quadratic pattern took over a minute here
