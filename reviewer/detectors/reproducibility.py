@@ -102,28 +102,37 @@ _CANONICAL_MODEL = re.compile(
     r"^(bert|distilbert|roberta|distilroberta|xlm|xlm-roberta|gpt2|distilgpt2|openai-gpt|t5|albert|xlnet|"
     r"bart|camembert|flaubert|electra|longformer|ctrl|transfo-xl)(-[\w.-]+)?$"
 )
+# Datasets from before the hub had organisations ("glue", "imdb"), but not the builders
+# `datasets` ships for local files.
+_CANONICAL_DATASET = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_PACKAGED_BUILDERS = frozenset({"json", "csv", "text", "parquet", "arrow", "pandas", "sql", "xml", "imagefolder",
+                                "audiofolder", "videofolder", "webdataset", "generator", "spark", "cache"})
+# Sentence-transformers resolves a bare name to sentence-transformers/<name>.
+_ANY_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 # First path segments that say "a folder of this project", not a hub organisation.
 _LOCAL_ROOTS = frozenset({
     "output", "outputs", "out", "checkpoint", "checkpoints", "ckpt", "ckpts", "model", "models", "runs", "run",
     "saved", "save", "saves", "results", "result", "tmp", "temp", "data", "datasets", "pretrained", "weights",
     "exp", "exps", "experiments", "logs", "log", "cache", "local", "artifacts", "assets", "resources", "src",
-})
+    "dataset", "data_dir", "model_dir", "path",
+} | _PACKAGED_BUILDERS)
 _FILE_SUFFIX = re.compile(r"\.(pt|pth|bin|ckpt|safetensors|json|ya?ml|txt|csv|tsv|jsonl|parquet|arrow|py|pkl|npz|npy|h5|onnx|gguf|zip|tar|gz|model)$", re.I)
 _UNPINNED_REVISIONS = frozenset({"main", "master"})
 
-# Callee -> (argument naming the artifact, whether single-segment canonical names count)
+# Callee -> (argument naming the artifact, which names without an organisation count)
 _HUB_LOADERS = {
-    "datasets.load_dataset": (ArgRef("path", 0), False),
-    "huggingface_hub.hf_hub_download": (ArgRef("repo_id", 0), True),
-    "huggingface_hub.snapshot_download": (ArgRef("repo_id", 0), True),
-    "sentence_transformers.SentenceTransformer": (ArgRef("model_name_or_path", 0), True),
-    "transformers.pipeline": (ArgRef("model", 1), True),
+    "datasets.load_dataset": (ArgRef("path", 0), _CANONICAL_DATASET),
+    "huggingface_hub.hf_hub_download": (ArgRef("repo_id", 0), _CANONICAL_MODEL),
+    "huggingface_hub.snapshot_download": (ArgRef("repo_id", 0), _CANONICAL_MODEL),
+    "sentence_transformers.SentenceTransformer": (ArgRef("model_name_or_path", 0), _ANY_NAME),
+    "transformers.pipeline": (ArgRef("model", 1), _CANONICAL_MODEL),
 }
 _FROM_PRETRAINED = ArgRef("pretrained_model_name_or_path", 0)
 
 
-def hub_id(value: object, canonical_names: bool) -> str | None:
-    """The hub repository a literal names, or None when it is (or may be) a local path."""
+def hub_id(value: object, bare_names: re.Pattern[str] | None) -> str | None:
+    """The hub repository a literal names, or None when it is (or may be) a local path.
+    ``bare_names``: which names without an organisation the loader resolves on the hub."""
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -131,7 +140,7 @@ def hub_id(value: object, canonical_names: bool) -> str | None:
         return None
     if _HUB_ID.match(text):
         return None if text.split("/", 1)[0].lower() in _LOCAL_ROOTS else text
-    if canonical_names and _CANONICAL_MODEL.match(text):
+    if bare_names is not None and bare_names.match(text) and text.lower() not in _LOCAL_ROOTS:
         return text
     return None
 
@@ -149,7 +158,7 @@ class UnpinnedHubArtifact(Detector):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
-            ref, canonical = _FROM_PRETRAINED, True
+            ref, canonical = _FROM_PRETRAINED, _CANONICAL_MODEL
         else:
             loader = _HUB_LOADERS.get(self.scan.names.qualify(func) or "")
             if loader is None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reviewer.detectors.reproducibility import hub_id
+from reviewer.detectors.reproducibility import _ANY_NAME, _CANONICAL_DATASET, _CANONICAL_MODEL, hub_id
 from reviewer.ruleset.loader import load_rules
 from tests.engine.rulefactory import run
 
@@ -48,20 +48,28 @@ def test_rpr001_keras_fit_in_a_script():
     assert "`model.fit`" in finding.message
 
 
-@pytest.mark.parametrize("value, canonical, expected", [
-    ("meta-llama/Llama-3.1-8B", False, "meta-llama/Llama-3.1-8B"),
-    ("bert-base-uncased", True, "bert-base-uncased"),
-    ("bert-base-uncased", False, None),
-    ("json", False, None),
-    ("outputs/run-1", True, None),
-    ("a/b/c", True, None),
-    ("./org/name", True, None),
-    ("org/model.safetensors", True, None),
-    ("~/models", True, None),
-    (42, True, None),
+MODEL, DATASET, ANY = _CANONICAL_MODEL, _CANONICAL_DATASET, _ANY_NAME
+
+
+@pytest.mark.parametrize("value, bare, expected", [
+    ("meta-llama/Llama-3.1-8B", None, "meta-llama/Llama-3.1-8B"),
+    ("bert-base-uncased", MODEL, "bert-base-uncased"),
+    ("bert-base-uncased", None, None),
+    ("my-finetuned-bert", MODEL, None),
+    ("glue", DATASET, "glue"),
+    ("json", DATASET, None),
+    ("imagefolder", DATASET, None),
+    ("data", DATASET, None),
+    ("all-MiniLM-L6-v2", ANY, "all-MiniLM-L6-v2"),
+    ("outputs/run-1", MODEL, None),
+    ("a/b/c", MODEL, None),
+    ("./org/name", MODEL, None),
+    ("org/model.safetensors", MODEL, None),
+    ("~/models", ANY, None),
+    (42, MODEL, None),
 ])
-def test_hub_id(value, canonical, expected):
-    assert hub_id(value, canonical) == expected
+def test_hub_id(value, bare, expected):
+    assert hub_id(value, bare) == expected
 
 
 def test_rpr002_message_and_pinned_variants():
