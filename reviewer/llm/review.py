@@ -99,6 +99,7 @@ class _Run:
         self.read_source = read_source
         self.changes = changes
         self.want_summary = want_summary
+        self.sources: dict[str, str | None] = {}
         self.progress = _Progress()
         self.stop = threading.Event()
         self.deadline = time.monotonic() + config.timeout
@@ -151,7 +152,9 @@ class _Run:
 
     def _rephrase(self, index: int) -> None:
         finding = self.findings[index]
-        source = _text(self.read_source(finding.path))
+        if finding.path not in self.sources:
+            self.sources[finding.path] = _text(self.read_source(finding.path))
+        source = self.sources[finding.path]
         if source is None:
             return
         shown = snippet(source, finding.location.line, finding.location.end_line)

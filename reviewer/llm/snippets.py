@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 
 # A function longer than this is cut to a window around the finding (plus its `def` line).
@@ -46,19 +47,25 @@ def snippet(source: str, line: int, end_line: int) -> Snippet:
 
 def _enclosing_function(source: str, line: int, end_line: int) -> tuple[int, int] | None:
     """First and last line (decorators included) of the innermost def around the finding."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
     best: tuple[int, int] | None = None
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        start = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
-        stop = node.end_lineno or node.lineno
+    for start, stop in _function_spans(source):
         if start <= line and end_line <= stop and (best is None or start >= best[0]):
             best = (start, stop)
     return best
+
+
+@functools.lru_cache(maxsize=4)
+def _function_spans(source: str) -> tuple[tuple[int, int], ...]:
+    # Cached: a file with several findings is parsed once.
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    return tuple(
+        (min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)]), node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    )
 
 
 def _shortened(text: str) -> str:
