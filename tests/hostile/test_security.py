@@ -175,3 +175,30 @@ def test_privileged_recipes_never_check_out_or_run_pr_code() -> None:
     [target] = [w for w in privileged if "pull_request_target" in triggers(w)]
     steps = [step for job in target["jobs"].values() for step in job["steps"]]
     assert any(step.get("uses", "").startswith("arch-review/arch-review@") for step in steps)
+
+
+# --------------------------------------------------------------------------- GitLab
+
+from gitlab_fixtures import gitlab_api, merge_request, ready  # noqa: E402,F401 - fixtures
+
+GITLAB_TOKEN = "glpat-KnownGitLabToken0123456789"
+
+
+@pytest.mark.parametrize("situation", ["healthy API", "5xx storm"])
+def test_the_gitlab_token_never_appears_in_output_or_logs(situation: str, ready, tmp_path: Path) -> None:  # noqa: F811
+    mr, api = ready
+    api.tokens[GITLAB_TOKEN] = api.tokens["glpat-api"]
+    env = {"ARCH_REVIEW_GITLAB_TOKEN": GITLAB_TOKEN, "ARCH_REVIEW_DEBUG": "1"}
+    if situation == "5xx storm":
+        with FaultProxy(api.url, Fault("status", 500)) as proxy:
+            done = mr.run(api, tmp_path, CI_SERVER_URL=proxy.url, CI_API_V4_URL=proxy.url + "/api/v4", **env)
+    else:
+        done = mr.run(api, tmp_path, **env)
+        assert api.mr().discussions, "the review must really have been posted for this case to mean anything"
+    assert done.returncode == 0, done.stderr
+    texts = [done.stdout, done.stderr, repr(api.requests)]
+    for folder in (tmp_path, mr.work):
+        texts += [p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*")
+                  if p.is_file() and ".git" not in p.parts and p.stat().st_size < 5_000_000]
+    written = "\n".join(texts)
+    assert GITLAB_TOKEN not in written and GITLAB_TOKEN[6:22] not in written

@@ -52,3 +52,24 @@ def test_with_fail_level_none_the_same_storm_exits_0(pr, fake, tmp_path) -> None
         done = run_action(pr, fake, tmp_path, "--fail-level", "none", env={"GITHUB_API_URL": proxy.url})
     assert done.returncode == 0, done.stderr
     assert len(json.loads((pr.work / "arch-review-results" / "arch-review.json").read_text())["findings"]) == 3
+
+
+# --------------------------------------------------------------------------- GitLab
+
+from gitlab_fixtures import gitlab_api, merge_request, ready  # noqa: E402,F401 - fixtures
+
+GITLAB_FAULTS = {key: FAULTS[key] for key in ("5xx storm", "403 everywhere", "malformed JSON", "dropped connections")}
+
+
+@pytest.mark.parametrize("fault", GITLAB_FAULTS.values(), ids=GITLAB_FAULTS.keys())
+def test_gitlab_faults_keep_the_findings_local_and_the_exit_code(fault, ready, tmp_path) -> None:  # noqa: F811
+    mr, api = ready
+    with FaultProxy(api.url, fault) as proxy:
+        started = time.monotonic()
+        done = mr.run(api, tmp_path, "--fail-level", "high", CI_SERVER_URL=proxy.url, CI_API_V4_URL=proxy.url + "/api/v4")
+        elapsed = time.monotonic() - started
+    assert proxy.requests > 0
+    assert done.returncode == 1, done.stderr  # four high findings, fail-level high
+    assert "Traceback" not in done.stderr
+    assert elapsed < BOUND_SECONDS, elapsed
+    assert len(json.loads((mr.work / "arch-review-results" / "arch-review.json").read_text())["findings"]) == 4
