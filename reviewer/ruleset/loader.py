@@ -57,7 +57,7 @@ def load_rule_file(path: Path, display: str, trusted: bool = False) -> CompiledR
     try:
         data = _read_yaml(text, path, trusted)
     except ConfigError as exc:
-        where = f":{exc.line}:{exc.column}" if exc.line is not None else ""
+        where = "" if exc.line is None else f":{exc.line}" + ("" if exc.column is None else f":{exc.column}")
         raise RuleFileError(f"{display}{where}: {exc.problem}") from None
     detectors = load_detectors()
     rule = compile_rule(data, display, {name: cls.fields for name, cls in detectors.items()})
