@@ -157,7 +157,7 @@ class TrainingLoopWithoutCheckpoint(Detector):
             self.report(
                 loop.node,
                 symbol=loop.symbol,
-                function=function.name if function is not None else "<module>",
+                function=function.name if function is not None else self.scan.path.rsplit("/", 1)[-1],
                 loop=_header(self.scan, loop.node),
                 update=f"{update.receiver}.{update.name}()" if update.receiver else f"{update.name}(...)",
             )
