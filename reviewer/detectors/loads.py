@@ -58,7 +58,7 @@ _RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchm
 # in memory (a request body, a buffer).
 _NOT_A_DATA_FILE = re.compile(
     r"(__file__|resources\.(path|files|open_\w+|read_\w+)|pkg_resources|resource_filename|StringIO|BytesIO|"
-    r"_input$|^input$|request|payload|body|content|\bbuf)"
+    r"(^|_)(input|request|payload|body|content|buf|buffer)s?$)"
 )
 # Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
 _RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|prediction|^_*preds?_|_preds?$|"
@@ -271,8 +271,8 @@ _ARRAY_LOADERS = {
 }
 # What torch.load usually reads: weights and training state, sized by the model, not the data.
 _CHECKPOINT_WORDS = re.compile(
-    r"(ckpt|checkpoint|model|weight|state|optim|adapter|lora|pretrain|resume|params|\.pth|\.bin\b|"
-    r"safetensors|vae|unet|encoder|decoder|head|embed_tokens|scaler|scheduler|rng)",
+    r"(ckpt|checkpoint|model|weight|state|optim|schedul|adapter|lora|pretrain|resume|params|\.pth|\.bin\b|"
+    r"safetensors|vae|unet|encoder|decoder|head|embed_tokens|scaler|rng)",
     re.IGNORECASE,
 )
 # Functions that load one item of a dataset: the file is one sample, not the data set.
