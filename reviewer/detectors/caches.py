@@ -731,7 +731,7 @@ class GrowingInstanceCache(Detector):
     nothing ever evicts: it grows with every distinct input for as long as the object lives."""
 
     name = "growing-instance-cache"
-    tokens = ("self.",)
+    tokens = (" in self.", ".get(", ".setdefault(")  # the lookup half of the memo idiom
     fields = frozenset({"name", "key", "owner"})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

@@ -302,7 +302,8 @@ class WholeFileRead(BindingDetector):
     without ``mmap_mode``, ``torch.load`` of data rather than weights."""
 
     name = "whole-file-read"
-    tokens = ("readlines", "splitlines", "split", "load", "read()")
+    # Every whole read goes through an opener (open, gzip.open, Path.open), read_text or a *load(.
+    tokens = ("open(", "read_text", "load(")
     fields = frozenset({"file", "instead"})
 
     def __init__(self, scan, rule, options) -> None:
