@@ -223,19 +223,16 @@ class BlindExceptSwallow(_TryDetector):
         """``try: A except: pass`` followed, in its block or an enclosing one, by another
         ``try`` or a ``raise``: the failure of A leads to the next attempt or to an error,
         not to silence."""
-        for index, statement in enumerate(statements):
-            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-                continue
-            later = followed or any(
-                isinstance(after, cst.Try) or _contains(after, (cst.Raise, cst.Try))
-                for after in statements[index + 1:]
-            )
-            if not later:
-                continue
-            if isinstance(statement, cst.Try):
-                self.fallback_chains.add(id(statement))
-            for block in _blocks(statement):
-                self.followed_blocks.add(id(block))
+        if not followed and not any(isinstance(st, COMPOUND_FLOW) for st in statements):
+            return  # no try here, nor a block a try could be in
+        later = followed
+        for statement in reversed(statements):  # one walk per statement: is anything after it?
+            if later and isinstance(statement, COMPOUND_FLOW):
+                if isinstance(statement, cst.Try):
+                    self.fallback_chains.add(id(statement))
+                self.followed_blocks.update(map(id, _blocks(statement)))
+            if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                later = later or isinstance(statement, cst.Try) or _contains(statement, (cst.Raise, cst.Try))
 
     def leave_Try(self, node: cst.Try) -> None:
         context = self.scan.context
@@ -309,6 +306,9 @@ def _retries_or_polls(calls: ModuleCalls, loop: Loop, node: cst.Try) -> bool:
         return True
     counted = isinstance(loop, cst.While) or _is_range(loop.iter) or literal_range_length(loop) is not None
     return counted and _leaves_loop(node.body)
+
+
+COMPOUND_FLOW = (cst.Try, cst.If, cst.For, cst.While, cst.With)
 
 
 def _blocks(statement: cst.CSTNode) -> list[cst.IndentedBlock]:
