@@ -105,6 +105,8 @@ _CANONICAL_MODEL = re.compile(
 # Datasets from before the hub had organisations ("glue", "imdb"), but not the builders
 # `datasets` ships for local files.
 _CANONICAL_DATASET = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# A dataset loading script shipped next to the code ("retrieval_dataset_loading_script").
+_LOCAL_SCRIPT = re.compile(r"script|loader", re.I)
 _PACKAGED_BUILDERS = frozenset({"json", "csv", "text", "parquet", "arrow", "pandas", "sql", "xml", "imagefolder",
                                 "audiofolder", "videofolder", "webdataset", "generator", "spark", "cache"})
 # Sentence-transformers resolves a bare name to sentence-transformers/<name>.
@@ -140,7 +142,8 @@ def hub_id(value: object, bare_names: re.Pattern[str] | None) -> str | None:
         return None
     if _HUB_ID.match(text):
         return None if text.split("/", 1)[0].lower() in _LOCAL_ROOTS else text
-    if bare_names is not None and bare_names.match(text) and text.lower() not in _LOCAL_ROOTS:
+    if bare_names is not None and bare_names.match(text) and text.lower() not in _LOCAL_ROOTS \
+            and not _LOCAL_SCRIPT.search(text):
         return text
     return None
 

@@ -60,6 +60,7 @@ MODEL, DATASET, ANY = _CANONICAL_MODEL, _CANONICAL_DATASET, _ANY_NAME
     ("json", DATASET, None),
     ("imagefolder", DATASET, None),
     ("data", DATASET, None),
+    ("retrieval_dataset_loading_script", DATASET, None),
     ("all-MiniLM-L6-v2", ANY, "all-MiniLM-L6-v2"),
     ("outputs/run-1", MODEL, None),
     ("a/b/c", MODEL, None),
