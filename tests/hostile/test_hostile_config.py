@@ -12,15 +12,21 @@ from cli_helpers import assert_one_line_error, run_many
 from corpus import BAD_CONFIGS, BAD_RULES, SMELL
 
 
+def scan_each(tmp_path_factory: pytest.TempPathFactory, env, trees: list[dict[str, bytes]]):
+    """`arch-review scan .` in a fresh folder per tree (relative path -> bytes), beside a smelly app.py."""
+    jobs = []
+    for index, files in enumerate(trees):
+        folder = tmp_path_factory.mktemp(f"case{index:02d}")
+        for relative, data in {**files, "app.py": SMELL.encode()}.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_bytes(data)
+        jobs.append((["scan", "."], folder))
+    return run_many(jobs, env=env)
+
+
 @pytest.fixture(scope="module")
 def config_runs(tmp_path_factory: pytest.TempPathFactory, module_env):
-    jobs = []
-    for index, (_, data, _) in enumerate(BAD_CONFIGS):
-        folder = tmp_path_factory.mktemp(f"config{index:02d}")
-        (folder / ".arch-review.yml").write_bytes(data)
-        (folder / "app.py").write_text(SMELL)
-        jobs.append((["scan", "."], folder))
-    return run_many(jobs, env=module_env)
+    return scan_each(tmp_path_factory, module_env, [{".arch-review.yml": data} for _, data, _ in BAD_CONFIGS])
 
 
 @pytest.mark.parametrize("index", range(len(BAD_CONFIGS)), ids=[case[0] for case in BAD_CONFIGS])
@@ -32,15 +38,8 @@ def test_a_bad_config_is_one_line_naming_file_and_key(index: int, config_runs) -
 
 @pytest.fixture(scope="module")
 def rule_runs(tmp_path_factory: pytest.TempPathFactory, module_env):
-    jobs = []
-    for index, (_, data, _) in enumerate(BAD_RULES):
-        folder = tmp_path_factory.mktemp(f"rules{index:02d}")
-        (folder / "team-rules").mkdir()
-        (folder / "team-rules" / "TEAM001.yaml").write_bytes(data)
-        (folder / ".arch-review.yml").write_text("rules_dirs: [team-rules]\n")
-        (folder / "app.py").write_text(SMELL)
-        jobs.append((["scan", "."], folder))
-    return run_many(jobs, env=module_env)
+    trees = [{"team-rules/TEAM001.yaml": data, ".arch-review.yml": b"rules_dirs: [team-rules]\n"} for _, data, _ in BAD_RULES]
+    return scan_each(tmp_path_factory, module_env, trees)
 
 
 @pytest.mark.parametrize("index", range(len(BAD_RULES)), ids=[case[0] for case in BAD_RULES])

@@ -131,7 +131,7 @@ def one_line_error(error: Exception, file: str) -> None:
     assert message.startswith(file) and "\n" not in message and len(message) < 1_000, message
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=st.dictionaries(_KEY, _VALUE, max_size=6))
 def test_any_config_structure_loads_or_is_one_line_naming_the_file(tmp_path_factory, document) -> None:
     folder = tmp_path_factory.mktemp("config")
@@ -143,7 +143,7 @@ def test_any_config_structure_loads_or_is_one_line_naming_the_file(tmp_path_fact
         one_line_error(error, os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
 def test_any_config_text_loads_or_is_one_line_naming_the_file(tmp_path_factory, text: str) -> None:
     folder = tmp_path_factory.mktemp("config")
@@ -173,7 +173,7 @@ VALID = {
 DETECTOR_FIELDS = {name: cls.fields for name, cls in load_detectors().items()}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(changes=st.dictionaries(_RULE_KEY, _RULE_VALUE, max_size=4), drop=st.sets(st.sampled_from(sorted(VALID)), max_size=2))
 def test_any_rule_structure_compiles_or_is_one_line_naming_the_file(changes, drop) -> None:
     data = {key: value for key, value in {**VALID, **changes}.items() if key not in drop}
