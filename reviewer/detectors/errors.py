@@ -55,6 +55,7 @@ BEST_EFFORT_WORDS = frozenset({
 BEST_EFFORT_PREFIXES = ("is_", "_is_", "has_", "_has_", "check_", "_check_", "can_", "_can_")
 # Calls that make the whole try best-effort: telemetry, and reads of the machine itself.
 TELEMETRY_WORDS = ("telemetry", "analytics", "track_event", "send_event", "capture", "report_usage")
+TELEMETRY_MODULE_WORDS = frozenset({"telemetry", "analytics"})
 SYSTEM_PROBE_PATHS = ("/proc/", "/sys/", "/etc/", "/dev/")
 # A retry or polling loop waits between attempts; its failure is the no-retry family's question.
 WAIT_CALLS = frozenset({"sleep", "wait", "backoff"})
@@ -212,6 +213,7 @@ class BlindExceptSwallow(_TryDetector):
         self.swallows: list[_Swallow] = []
         self.fallback_chains: set[int] = set()  # ids of tries followed by another attempt or a raise
         self.followed_blocks: set[int] = set()  # ids of blocks whose enclosing code goes on to one
+        self.telemetry_module = bool(name_words(scan.module_name.replace(".", "_")) & TELEMETRY_MODULE_WORDS)
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._note_fallback_chains(node.body, id(node) in self.followed_blocks)
@@ -236,7 +238,7 @@ class BlindExceptSwallow(_TryDetector):
 
     def leave_Try(self, node: cst.Try) -> None:
         context = self.scan.context
-        if is_best_effort_function(context.function_name) or _imports_in(node.body):
+        if is_best_effort_function(context.function_name) or _imports_in(node.body) or self.telemetry_module:
             return
         loop = _innermost_loop(context)
         for handler in node.handlers:
@@ -317,7 +319,7 @@ def _blocks(statement: cst.CSTNode) -> list[cst.IndentedBlock]:
     what follows the loop is not the next attempt for its item."""
     if isinstance(statement, (cst.For, cst.While)) and not _leaves_loop(statement.body):
         return []
-    blocks = []
+    blocks = [handler.body for handler in getattr(statement, "handlers", ())]
     for part in (getattr(statement, "body", None), getattr(statement, "orelse", None)):
         while isinstance(part, (cst.If, cst.Else)):
             blocks.append(part.body)

@@ -114,6 +114,9 @@ def test_err001_weight_restore():
         "                return requests.get(m + name, timeout=1)\n            except Exception:\n                pass\n"
         "    try:\n        return requests.get(m, timeout=1)\n    except Exception as e:\n"
         "        raise RuntimeError(m) from e\n",
+        # the last attempt of a chain inside a handler, before the function raises
+        "def load(p):\n    try:\n        return a_load(p)\n    except Exception:\n        try:\n"
+        "            return b_load(p)\n        except Exception:\n            pass\n    raise ValueError(p)\n",
         # no call that reaches outside the process
         "def task_of(cfg):\n    try:\n        return guess_task(cfg)\n    except Exception:\n        pass\n",
         # cleanup
@@ -147,6 +150,13 @@ def test_err001_leaves_retries_searches_parses_and_probes(code):
 def test_err001_outside_calls_that_fail_silently(code, consequence):
     [finding] = findings(code, "ERR001")
     assert consequence in finding.question
+
+
+def test_err001_leaves_telemetry_modules():
+    code = "def read_config():\n    try:\n        with open(CONFIG_PATH) as f:\n            return f.read()\n" \
+           "    except Exception:\n        pass\n"
+    assert findings(code, "ERR001", path="pkg/telemetry/_telemetry.py") == []
+    assert findings(code, "ERR001", path="pkg/config.py")
 
 
 def test_err002_needs_a_service_module_and_a_literal_answer():
