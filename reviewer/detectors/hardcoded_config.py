@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import libcst as cst
 
+from reviewer.detectors.ml_code import called_name
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -68,7 +69,7 @@ class _QuietZones:
         if not self.calls:
             return
         call = self.calls[-1]
-        name = _called_name(call)
+        name = called_name(call)
         keyword = node.keyword.value if node.keyword is not None else None
         if (
             keyword in _MESSAGE_KEYWORDS
@@ -86,15 +87,6 @@ class _QuietZones:
             self.openers.pop()
         if self.calls and self.calls[-1] is node:
             self.calls.pop()
-
-
-def _called_name(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return ""
 
 
 def home_path(text: str) -> str | None:
