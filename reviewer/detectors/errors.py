@@ -222,19 +222,20 @@ class BlindExceptSwallow(_TryDetector):
         self._note_fallback_chains(node.body, False)
 
     def _note_fallback_chains(self, statements, followed: bool) -> None:
-        """``try: A except: pass`` followed, in its block or an enclosing one, by another
-        ``try`` or a ``raise``: the failure of A leads to the next attempt or to an error,
-        not to silence."""
-        if not followed and not any(isinstance(st, COMPOUND_FLOW) for st in statements):
+        """``try: A except: pass`` whose next statement, in its block or after the block,
+        is another ``try`` or a ``raise``: the failure of A leads to the next attempt or to
+        an error, not to silence."""
+        if not any(isinstance(statement, COMPOUND_FLOW) for statement in statements):
             return  # no try here, nor a block a try could be in
-        later = followed
-        for statement in reversed(statements):  # one walk per statement: is anything after it?
-            if later and isinstance(statement, COMPOUND_FLOW):
-                if isinstance(statement, cst.Try):
-                    self.fallback_chains.add(id(statement))
-                self.followed_blocks.update(map(id, _blocks(statement)))
-            if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-                later = later or isinstance(statement, cst.Try) or _contains(statement, (cst.Raise, cst.Try))
+        for index, statement in enumerate(statements):
+            if not isinstance(statement, COMPOUND_FLOW):
+                continue
+            after = statements[index + 1] if index + 1 < len(statements) else None
+            if after is None and not followed or after is not None and not _attempts_or_raises(after):
+                continue
+            if isinstance(statement, cst.Try):
+                self.fallback_chains.add(id(statement))
+            self.followed_blocks.update(map(id, _blocks(statement)))
 
     def leave_Try(self, node: cst.Try) -> None:
         context = self.scan.context
@@ -311,6 +312,12 @@ def _retries_or_polls(calls: ModuleCalls, loop: Loop, node: cst.Try) -> bool:
 
 
 COMPOUND_FLOW = (cst.Try, cst.If, cst.For, cst.While, cst.With)
+
+
+def _attempts_or_raises(statement: cst.CSTNode) -> bool:
+    if isinstance(statement, cst.Try):
+        return True
+    return isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in statement.body)
 
 
 def _blocks(statement: cst.CSTNode) -> list[cst.IndentedBlock]:

@@ -152,6 +152,12 @@ def test_err001_outside_calls_that_fail_silently(code, consequence):
     assert consequence in finding.question
 
 
+def test_err001_a_guard_raising_later_is_not_a_fallback_chain():
+    code = ("import requests\ndef check(u, populated):\n    try:\n        populated = requests.get(u, timeout=1).ok\n"
+            "    except Exception:\n        pass\n    if populated:\n        raise ValueError(u)\n")
+    assert findings(code, "ERR001")
+
+
 def test_err001_leaves_telemetry_modules():
     code = "def read_config():\n    try:\n        with open(CONFIG_PATH) as f:\n            return f.read()\n" \
            "    except Exception:\n        pass\n"
