@@ -275,6 +275,8 @@ _CHECKPOINT_WORDS = re.compile(
     r"safetensors|vae|unet|encoder|decoder|head|embed_tokens|scaler|rng)",
     re.IGNORECASE,
 )
+# Methods that restore an object's own saved state (a scheduler's or callback's load hook).
+_STATE_HOOKS = re.compile(r"^_*(load|load_state(_dict)?|recover|restore|resume|on_load\w*)$")
 # Functions that load one item of a dataset: the file is one sample, not the data set.
 _PER_ITEM_FUNCTIONS = re.compile(r"^_*(getitem|get_?item|load_?(image|img|item|sample|frame|example|clip|audio))",
                                  re.IGNORECASE)
@@ -380,6 +382,8 @@ class WholeFileRead(BindingDetector):
         return None
 
     def _checkpoint(self, path: str, target: str | None) -> bool:
+        if _STATE_HOOKS.match(self.scan.context.function_name):
+            return True
         owner = self.scan.context.enclosing_class
         names = (path, self.scan.context.function_name, owner.name if owner is not None else "", target or "")
         return any(_CHECKPOINT_WORDS.search(name) for name in names)
