@@ -255,3 +255,46 @@ def test_loading_a_model_is_not_inference():
             state = torch.load("w.pt")
         """
     assert findings(code, "ASY003") == []
+
+
+MODULE_OBJECT = """
+    import requests
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    class Controller:
+        def refresh(self):
+            for worker in self.workers:
+                self.status(worker)
+
+        def status(self, worker):
+            return requests.post(worker + "/status", timeout=5)
+
+    def create_controller():
+        controller = Controller()
+        return args, controller
+
+    @app.post("/refresh")
+    async def refresh():
+        controller.refresh()
+
+    if __name__ == "__main__":
+        args, controller = create_controller()
+    """
+
+
+def test_a_module_object_of_a_module_class_is_followed():
+    [finding] = findings(MODULE_OBJECT, "ASY001")
+    assert finding.line == 21
+    assert finding.message == (
+        "In `async def refresh`, `refresh()` (through `status()`) calls `requests.post` (line 13), "
+        "which blocks the event loop"
+    )
+
+
+def test_a_module_name_that_may_hold_something_else_is_not_followed():
+    other = MODULE_OBJECT.replace("args, controller = create_controller()", "controller = object()")
+    assert findings(other, "ASY001") == []
+    local = MODULE_OBJECT.replace("        controller.refresh()", "        controller = make()\n        controller.refresh()")
+    assert findings(local, "ASY001") == []
