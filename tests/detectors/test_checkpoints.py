@@ -175,3 +175,22 @@ def test_ckp002_names_the_setting_and_the_horizon():
 )
 def test_ckp002_leaves_smoke_runs_and_inference(code):
     assert findings(code, "CKP002") == []
+
+
+def test_rules_sharing_the_module_record_find_what_each_finds_alone():
+    code = script(
+        "    for epoch in range(epochs):\n"
+        "        for batch in loader:\n"
+        "            try:\n"
+        "                x = torch.load(batch)\n"
+        "            except Exception:\n"
+        "                continue\n"
+        "            model(x).backward()\n"
+        "            optimizer.step()\n"
+    )
+    rules = [RULES[rule_id] for rule_id in ("CKP001", "ERR001", "GPU001", "GPU002")]
+    together = run(code, *rules, path="train.py")
+    assert not together.rule_errors
+    alone = [f for rule in rules for f in run(code, rule, path="train.py").findings]
+    assert sorted((f.rule, f.line) for f in together.findings) == sorted((f.rule, f.line) for f in alone)
+    assert {f.rule for f in together.findings} == {"CKP001", "ERR001"}
