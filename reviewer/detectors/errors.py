@@ -51,6 +51,7 @@ BEST_EFFORT_WORDS = frozenset({
     "del", "exit", "aexit", "close", "aclose", "cleanup", "clean", "shutdown", "teardown", "stop", "terminate",
     "kill", "dispose", "release", "finalize", "atexit", "signal", "sigterm", "sigint", "sigkill", "handler",
     "telemetry", "analytics", "usage", "version", "available", "installed", "tmp", "temp", "tempdir",
+    "info", "information",  # diagnostics about the environment (collect_env_info, get_gpu_info)
 })
 BEST_EFFORT_PREFIXES = ("is_", "_is_", "has_", "_has_", "check_", "_check_", "can_", "_can_")
 # Calls that make the whole try best-effort: telemetry, and reads of the machine itself.

@@ -117,6 +117,10 @@ def test_err001_weight_restore():
         # the last attempt of a chain inside a handler, before the function raises
         "def load(p):\n    try:\n        return a_load(p)\n    except Exception:\n        try:\n"
         "            return b_load(p)\n        except Exception:\n            pass\n    raise ValueError(p)\n",
+        # diagnostics about the environment
+        "import requests, os\ndef define_sagemaker_information():\n    try:\n"
+        "        tag = requests.get(os.environ['ECS_CONTAINER_METADATA_URI'], timeout=1).json()['Image']\n"
+        "    except Exception:\n        tag = None\n    return tag\n",
         # no call that reaches outside the process
         "def task_of(cfg):\n    try:\n        return guess_task(cfg)\n    except Exception:\n        pass\n",
         # cleanup
