@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import APP_AT_HEAD, calls, read_outputs, run_action
+from tests.platforms.conftest import APP_AT_HEAD, calls, read_outputs, run_action
 
 from fake_github import Fault
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import APP_AT_HEAD, actions_env, calls, read_outputs, run_action
+from tests.platforms.conftest import APP_AT_HEAD, actions_env, calls, read_outputs, run_action
 
 from fake_github import Fault, FakeGitHub
 from reviewer.platforms.github import Gate, GitHubPublisher
