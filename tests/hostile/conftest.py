@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 for folder in (HERE, REPO_ROOT / "tests" / "cli", REPO_ROOT / "tests" / "platforms", REPO_ROOT):
     if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+        sys.path.append(str(folder))  # appended: never shadows another folder's conftest
 
 from cli_helpers import clean_env  # noqa: E402
 
