@@ -709,6 +709,7 @@ def _is_registrar(function: cst.FunctionDef, key: cst.BaseExpression, value: cst
 # Methods that empty a cache only when someone calls them; they bound nothing.
 _MANUAL_RESETS = re.compile(r"^_*(clear|reset|close|flush|shutdown|cleanup|teardown|invalidate|__exit__|__del__)",
                             re.IGNORECASE)
+_CACHE_NAMES = re.compile(r"(cache|memo)", re.IGNORECASE)
 # Methods that report a size rather than act on it.
 _SIZE_REPORTS = re.compile(r"^(__len__|__repr__|__str__|size|stats|count|__sizeof__)$")
 # Keys drawn from a small fixed set: one entry per device, dtype, layer or configured name.
@@ -727,8 +728,8 @@ class _InstanceDict:
 
 @register
 class GrowingInstanceCache(Detector):
-    """A dict an object uses as a memo (looked up by key, stored under a computed key) that
-    nothing ever evicts: it grows with every distinct input for as long as the object lives."""
+    """A dict an object uses as a memo (named a cache, looked up by key, stored under a computed
+    key) that nothing ever evicts: it grows with every distinct input for as long as the object lives."""
 
     name = "growing-instance-cache"
     tokens = (" in self.", ".get(", ".setdefault(")  # the lookup half of the memo idiom
@@ -754,7 +755,8 @@ class GrowingInstanceCache(Detector):
         prefix = f"{context.symbol}." if context.symbol else ""
         for name, made in dicts.items():
             keys = [k for k in made.stores if not _CONFIG_KEYS.search(k)]
-            if made.looked_up and keys and not made.evicted:
+            # Named a cache by its author: registries and indexes also look keys up and store.
+            if _CACHE_NAMES.search(name) and made.looked_up and keys and not made.evicted:
                 self.report(made.created, symbol=f"{prefix}{node.name.value}.__init__", function="__init__",
                             name=name, key=short(keys[0], 40), owner=node.name.value)
 
