@@ -2,17 +2,29 @@
 
 The platform says which errors are transient (``classify``); this module decides how
 long to wait. Every wait is capped by ``max_wait`` so a CI job never sleeps for what a
-server's Retry-After asks when that is longer than the job can afford.
+server's Retry-After asks when that is longer than the job can afford, and no wait runs
+past one deadline for the whole publishing run (``ARCH_REVIEW_PUBLISH_DEADLINE``, 600 s),
+so a rate-limited or failing host costs a job minutes, never hours.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 ATTEMPTS = 4
 RATE_LIMIT_WAITS = 5
+DEFAULT_DEADLINE = 600.0
+
+
+def publish_deadline() -> float:
+    """Seconds all retry waits of one run may add up to, from the environment."""
+    try:
+        return max(float(os.environ.get("ARCH_REVIEW_PUBLISH_DEADLINE", DEFAULT_DEADLINE)), 0.0)
+    except ValueError:
+        return DEFAULT_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -36,12 +48,24 @@ class Retrier:
         max_wait: float,
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.monotonic,
+        deadline: float | None = None,
     ):
         self.host = host
         self.classify = classify
         self.max_wait = max_wait
         self.sleep = sleep
         self.log = log
+        self.clock = clock
+        self.deadline = clock() + (publish_deadline() if deadline is None else deadline)
+
+    def _wait(self, seconds: float, what: str) -> bool:
+        """Sleeps unless that would run past the deadline (then says so and returns False)."""
+        if self.clock() + seconds > self.deadline:
+            self.log(f"arch-review: {self.host}: publishing deadline reached, giving up on {what}")
+            return False
+        self.sleep(seconds)
+        return True
 
     def call(self, what: str, action: Callable[[], Any], recheck: Callable[[], Any] | None = None) -> Any:
         failures = waits = 0
@@ -58,13 +82,15 @@ class Retrier:
                     waits += 1
                     wait = min(max(transient.retry_after, 0.0), self.max_wait)
                     self.log(f"arch-review: {self.host} rate limit on {what}: waiting {wait:.0f}s")
-                    self.sleep(wait)
+                    if not self._wait(wait, what):
+                        raise
                     continue
                 failures += 1
                 if failures >= ATTEMPTS:
                     raise
                 self.log(f"arch-review: {self.host} answered {transient.reason} to {what}: retrying")
-            self.sleep(min(2.0**failures, self.max_wait))
+                if not self._wait(min(2.0**failures, self.max_wait), what):
+                    raise
             if recheck is not None:
                 done = recheck()
                 if done is not None:

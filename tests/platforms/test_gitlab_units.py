@@ -150,3 +150,29 @@ def test_the_instance_ca_file_verifies_tls(tmp_path):
     client = make_client(context, last_response={})
     assert client.ssl_verify == str(ca) and client.api_url == "https://git.example.com/gitlab/api/v4"
     assert make_client(load_context(environ=CI), last_response={}).ssl_verify is True
+
+
+def test_no_wait_runs_past_the_publishing_deadline(monkeypatch):
+    now = [0.0]
+    waits, lines = [], []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+
+    class RateLimited(Exception):
+        pass
+
+    def action():
+        raise RateLimited()
+
+    monkeypatch.setenv("ARCH_REVIEW_PUBLISH_DEADLINE", "100")
+    retrier = Retrier("GitLab", lambda exc: Transient("HTTP 429", retry_after=60.0), max_wait=60.0,
+                      sleep=sleep, log=lines.append, clock=lambda: now[0])
+    with pytest.raises(RateLimited):
+        retrier.call("posting", action)
+    assert waits == [60.0]  # a second 60 s wait would end at 120 s, past the 100 s deadline
+    assert "publishing deadline reached, giving up on posting" in lines[-1]
+    with pytest.raises(RateLimited):  # the deadline is the run's, not the call's
+        retrier.call("the summary", action)
+    assert waits == [60.0]
