@@ -52,16 +52,16 @@ class _TokenIndexState(CodegenState):
         start_node: Optional[cst.CSTNode] = None,
         end_node: Optional[cst.CSTNode] = None,
     ) -> Iterator[None]:
+        # No try/finally: when the file's time limit interrupts code generation, the
+        # FileTimeout must reach the pipeline, not a KeyError for a range never recorded.
         start = len(self.tokens)
-        try:
-            yield
-        finally:
-            end = len(self.tokens)
-            if start_node is not None:
-                start = self.ranges[id(start_node)][0]
-            if end_node is not None:
-                end = self.ranges[id(end_node)][1]
-            self.ranges[id(node)] = (start, end)
+        yield
+        end = len(self.tokens)
+        if start_node is not None:
+            start = self.ranges[id(start_node)][0]
+        if end_node is not None:
+            end = self.ranges[id(end_node)][1]
+        self.ranges[id(node)] = (start, end)
 
 
 def node_spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:

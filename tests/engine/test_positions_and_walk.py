@@ -125,3 +125,17 @@ def test_walk_hands_over_only_the_types_asked_for_and_marked_nodes():
     )
     assert entered == ["Call", "SimpleStatementLine", "Call"]
     assert left == ["Name", "Name", "Name", "Name", "SimpleStatementLine"]
+
+
+def test_an_interruption_during_code_generation_is_not_turned_into_a_key_error():
+    import libcst as cst
+    import pytest
+
+    from reviewer.engine.limits import FileTimeout
+    from reviewer.engine.positions import _TokenIndexState
+
+    state = _TokenIndexState(default_indent="    ", default_newline="\n")
+    never_generated = cst.Name("x")
+    with pytest.raises(FileTimeout):
+        with state.record_syntactic_position(cst.Name("y"), start_node=never_generated):
+            raise FileTimeout
