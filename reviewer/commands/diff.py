@@ -55,7 +55,16 @@ def run(args: argparse.Namespace) -> int:
         add_change_findings(result, GitChangeSource(root, base, args.head, changes), setup.rules,
                             setup.config.adr_dirs, Excludes(root_relative_excludes(setup.config, root)))
     run_llm_pass(args, setup, result, read_source=lambda path: read_file_at(root, args.head, path), changes=reviewed)
-    return deliver(args, setup, result, root, reviewed, platform, prepared)
+    return deliver(args, setup, result, root, with_flagged_manifests(reviewed, changes, result), platform, prepared)
+
+
+def with_flagged_manifests(
+    reviewed: Mapping[str, FileChange], changes: list[FileChange], result: RunResult
+) -> dict[str, FileChange]:
+    """The reviewed files plus the non-Python files a change-level rule flagged, so a
+    platform can comment on the manifest line that added a dependency."""
+    flagged = {finding.path for finding in result.findings} - reviewed.keys()
+    return {**reviewed, **{change.path: change for change in changes if change.path in flagged}}
 
 
 def platform_module(args: argparse.Namespace) -> ModuleType | None:

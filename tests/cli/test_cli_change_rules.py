@@ -97,3 +97,16 @@ def test_working_tree_change_and_sarif_output(tmp_path, env):
     assert sarif_result["ruleId"] == "DEP002"
     region = sarif_result["locations"][0]["physicalLocation"]["region"]
     assert region["startLine"] == 5
+
+
+def test_a_dependency_question_is_an_inline_comment_on_the_manifest_line(tmp_path, env):
+    repo = repo_with(tmp_path, {"requirements.txt": "torch==2.3.1\n"})
+    repo.commit("feature", {"requirements.txt": "torch==2.3.1\npolars==1.2.0\n"})
+
+    result = run_cli(["diff", "--base", "main", "--select", "DEP001", "--format", "github-review-json"],
+                     cwd=repo.path, env=env)
+
+    assert_exit(result, 0, 1)
+    [comment] = result.json["comments"]
+    assert (comment["path"], comment["line"], comment["side"]) == ("requirements.txt", 2, "RIGHT")
+    assert "`polars`" in comment["body"]
