@@ -640,16 +640,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     rule_ids = [rule["id"] for rule in rules]
     rule_families = {rule["id"]: rule["family"] for rule in rules}
     findings: list[Finding] = []
+    failed: set[str] = set()  # packages whose scan failed: their labels are not scored
     if rule_ids:
         fingerprint = _reviewer_fingerprint(rule_ids)
 
         def one(package: Package) -> tuple[Package, list[Finding], dict]:
-            found, document = scan(package, folders[package.name], rule_ids, cache, fingerprint,
-                                   reuse=not args.rescan)
+            try:
+                found, document = scan(package, folders[package.name], rule_ids, cache, fingerprint,
+                                       reuse=not args.rescan)
+            except RuntimeError as error:  # one broken scan must not cost the other packages
+                return package, [], {"failed": str(error)}
             return package, found, document
 
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             for package, found, document in pool.map(one, packages):
+                if "failed" in document:
+                    failed.add(package.name)
+                    print(f"FAILED  {package.key}: {document['failed']}", file=sys.stderr)
+                    continue
                 findings.extend(found)
                 stats = document.get("stats", {})
                 errors = document.get("rule_errors", [])
@@ -672,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"warning: {label.source} row {label.row}: {label.package} {label.version} is not "
                   f"the pinned {scanned[label.package].version}; skipped", file=sys.stderr)
         labels = [label for label in labels_all
-                  if label.package in scanned and label not in stale]
+                  if label.package in scanned and label not in stale and label.package not in failed]
         for label in labels:
             source = folders[label.package] / label.path
             if not source.is_file():
@@ -710,6 +718,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n## Unlabeled findings ({len(result.unlabeled)})")
         for finding in sorted(result.unlabeled, key=lambda f: (f.rule, f.package, f.path, f.line)):
             print(f"{finding.rule:8} {finding.family:17} {finding.pointer}  {finding.message}")
+    if failed:
+        print(f"\n{len(failed)} package scan(s) failed, their labels left out: {', '.join(sorted(failed))}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
