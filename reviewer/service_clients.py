@@ -89,6 +89,9 @@ def client_for_distribution(name: str) -> ServiceClient | None:
 
 
 def client_used_on(line: str) -> ServiceClient | None:
+    # Every pattern needs an import statement or a boto3 call: most lines are neither.
+    if not line.lstrip().startswith(("import", "from")) and "boto3" not in line:
+        return None
     for client in CLIENTS:
         if client.matches(line):
             return client
