@@ -746,6 +746,8 @@ class GrowingInstanceCache(Detector):
         dicts: dict[str, _InstanceDict] = {}
         for method in setup:
             dicts.update(self._dicts_made_in(method))
+        # Named a cache by its author: registries and indexes also look keys up and store.
+        dicts = {name: made for name, made in dicts.items() if _CACHE_NAMES.search(name)}
         if not dicts:
             return
         for method in methods:
@@ -755,8 +757,7 @@ class GrowingInstanceCache(Detector):
         prefix = f"{context.symbol}." if context.symbol else ""
         for name, made in dicts.items():
             keys = [k for k in made.stores if not _CONFIG_KEYS.search(k)]
-            # Named a cache by its author: registries and indexes also look keys up and store.
-            if _CACHE_NAMES.search(name) and made.looked_up and keys and not made.evicted:
+            if made.looked_up and keys and not made.evicted:
                 self.report(made.created, symbol=f"{prefix}{node.name.value}.__init__", function="__init__",
                             name=name, key=short(keys[0], 40), owner=node.name.value)
 
