@@ -657,14 +657,18 @@ class DbFetchAll(BindingDetector):
         return self.last_query.get((self.bindings.scope_key(), self.scan.code(receiver)))
 
     def _table_of_query(self, query: cst.BaseExpression | None) -> tuple[str, str] | None:
-        query = self.bindings.resolve(query)
-        if query is None:
-            return None
-        if isinstance(query, cst.Call):
+        seen: set[int] = set()  # `query = text(query)` rebinds a name to a call on itself
+        while True:
+            query = self.bindings.resolve(query)
+            if query is None or id(query) in seen:
+                return None
+            seen.add(id(query))
+            if not isinstance(query, cst.Call):
+                break
             callee = self.scan.names.qualify(query.func)
-            if callee in _SQL_FUNCTIONS and query.args:
-                return self._table_of_query(query.args[0].value)
-            return self._select_whole_model(query)
+            if callee not in _SQL_FUNCTIONS or not query.args:
+                return self._select_whole_model(query)
+            query = query.args[0].value
         text = literal_text(query)
         if text is None:
             return None
