@@ -50,7 +50,7 @@ def run_llm_pass(
     def readable(path: str) -> bytes | str | None:
         try:
             return read_source(path)
-        except Exception:  # noqa: BLE001 - a file that cannot be read keeps its template question
+        except Exception:  # noqa: BLE001  # arch-review: ignore[ERR001] an unreadable file keeps its template question
             return None
 
     want_summary = args.format == "markdown" or getattr(args, "publish", None) is not None
