@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewer.detectors.ml_code import CallSite, LoopSite, Loop, ModuleCalls, name_words
+from reviewer.detectors.ml_code import CallSite, LoopRecorder, LoopSite, Loop, name_words
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -104,30 +104,11 @@ def literal_range_length(loop: Loop) -> int | None:
 
 
 @register
-class TrainingLoopWithoutCheckpoint(Detector):
+class TrainingLoopWithoutCheckpoint(LoopRecorder):
     name = "training-loop-without-checkpoint"
     tokens = ("backward", ("train", "epoch"))
     fields = frozenset({"loop", "update"})
     defaults = {"max_toy_steps": 1000}
-
-    def __init__(self, scan, rule, options) -> None:
-        super().__init__(scan, rule, options)
-        self.calls = ModuleCalls.of(scan)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.calls.record_function(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.record_call(node)
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.calls.record_yield(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.calls.record_loop(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self.calls.record_loop(node)
 
     def finish(self) -> None:
         training: dict[int, list[CallSite]] = {}

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from reviewer.detectors.ml_code import CallSite, Loop, ModuleCalls, mentions, name_words
+from reviewer.detectors.ml_code import CallRecorder, CallSite, Loop, ModuleCalls, mentions, name_words
 from reviewer.detectors.checkpoints import literal_range_length
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.engine.walk import descendants
 from reviewer.questions import field_text
-from reviewer.ruleset.detector import Detector, register
+from reviewer.ruleset.detector import register
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
 
@@ -176,18 +176,6 @@ def _is_best_effort_call(call: CallSite) -> bool:
     )
 
 
-class _TryDetector(Detector):
-    def __init__(self, scan, rule, options) -> None:
-        super().__init__(scan, rule, options)
-        self.calls = ModuleCalls.of(scan)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.calls.record_function(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.record_call(node)
-
-
 @dataclass
 class _Swallow:  # judged in finish(), once the helpers the try calls are recorded
     node: cst.Try
@@ -200,7 +188,7 @@ class _Swallow:  # judged in finish(), once the helpers the try calls are record
 
 
 @register
-class BlindExceptSwallow(_TryDetector):
+class BlindExceptSwallow(CallRecorder):
     """A broad handler that says nothing, around a call that reaches outside the process
     (a file, a remote service, a parser of what came back, a model load or inference), or
     around a same-module helper that makes one."""
@@ -390,7 +378,7 @@ def _is_literal_prediction(node: cst.BaseExpression) -> bool:
 
 
 @register
-class SilentFallbackPrediction(_TryDetector):
+class SilentFallbackPrediction(CallRecorder):
     name = "silent-fallback-prediction"
     tokens = ("except",)
     fields = frozenset({"call", "value"})

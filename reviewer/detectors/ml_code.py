@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import libcst as cst
 
 from reviewer.engine.names import assigned_names  # noqa: F401 - re-exported for detectors
+from reviewer.ruleset.detector import Detector
 
 if TYPE_CHECKING:
     from reviewer.engine.runner import FileScan
@@ -355,3 +356,30 @@ def uses_training_framework(scan: "FileScan") -> bool:
 
 def _is_cli_entry(scan: "FileScan", node: cst.FunctionDef) -> bool:
     return any(mentions(scan, d.decorator, ("main", "command", "cli")) for d in node.decorators)
+
+
+class CallRecorder(Detector):
+    """A detector that feeds the file's shared ModuleCalls with functions and calls."""
+
+    def __init__(self, scan, rule, options) -> None:
+        super().__init__(scan, rule, options)
+        self.calls = ModuleCalls.of(scan)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.calls.record_function(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.record_call(node)
+
+
+class LoopRecorder(CallRecorder):
+    """A CallRecorder that also records loops and yields (for questions about training runs)."""
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.calls.record_yield(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.calls.record_loop(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self.calls.record_loop(node)

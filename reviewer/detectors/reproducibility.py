@@ -8,7 +8,7 @@ import re
 import libcst as cst
 
 from reviewer.detectors.checkpoints import NOT_A_TRAINING_RUN, is_backward, is_optimizer_step
-from reviewer.detectors.ml_code import FunctionSite, ModuleCalls
+from reviewer.detectors.ml_code import FunctionSite, LoopRecorder
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -21,7 +21,7 @@ _KERAS_FIT = re.compile(r"^(tensorflow\.)?(tf_)?keras(\.[A-Za-z_.]+)?\.(Model|Se
 
 
 @register
-class TrainingWithoutSeed(Detector):
+class TrainingWithoutSeed(LoopRecorder):
     """A training script (a loop with backward and an optimizer step, Lightning's
     ``Trainer.fit`` or Keras' ``Model.fit``, run when the module is executed) in a module that
     never mentions a seed. Hugging Face's ``Trainer`` seeds itself (``TrainingArguments.seed``)."""
@@ -32,26 +32,13 @@ class TrainingWithoutSeed(Detector):
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
-        self.calls = ModuleCalls.of(scan)
         self.fits: list[tuple[cst.Call, FunctionSite | None, str]] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.calls.record_function(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         site = self.calls.record_call(node)
         qualified = site.qualified or ""
         if _LIGHTNING_FIT.match(qualified) or _KERAS_FIT.match(qualified):
             self.fits.append((node, site.function, self.scan.context.symbol))
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.calls.record_yield(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.calls.record_loop(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self.calls.record_loop(node)
 
     def finish(self) -> None:
         if _SEEDING.search(self.scan.text):
