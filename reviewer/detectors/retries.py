@@ -28,12 +28,11 @@ lockstep.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
 import libcst as cst
-
-import re
 
 from reviewer.detectors.remote_calls import (
     AIOHTTP,
@@ -50,8 +49,8 @@ from reviewer.detectors.remote_calls import (
 from reviewer.detectors.timeouts import network_command, passes
 from reviewer.engine.names import dotted_name
 from reviewer.engine.runner import call_fields
+from reviewer.engine.walk import child_nodes, descendants
 from reviewer.questions import field_text
-from reviewer.engine.walk import descendants
 from reviewer.ruleset.conditions import ArgRef, find_argument, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -105,7 +104,7 @@ class RetryLoop:
 
 def _walk(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode]:
     """Descendants of ``node`` in the same function (and, optionally, not in nested loops)."""
-    stack = list(node.children)
+    stack = child_nodes(node)
     while stack:
         current = stack.pop()
         yield current
@@ -115,7 +114,7 @@ def _walk(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode
             # A nested loop's own break belongs to it; its return and raise still leave ours.
             stack.extend(n for n in _walk(current) if isinstance(n, (cst.Return, cst.Raise)))
             continue
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
 
 
 def _exits(node: cst.CSTNode, *, raises: bool = True) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from reviewer.engine.names import assigned_names
+from reviewer.engine.walk import child_nodes
 
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 
@@ -246,7 +247,7 @@ def walk(node: cst.CSTNode, into_nested: bool = False) -> Iterator[cst.CSTNode]:
         yield current
         if not into_nested and current is not node and isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             continue
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
 
 
 def grown_lists(body: cst.BaseSuite) -> set[str]:
@@ -274,7 +275,7 @@ def names_in(node: cst.CSTNode) -> Iterator[str]:
         elif isinstance(current, cst.Arg):
             stack.append(current.value)
         else:
-            stack.extend(current.children)
+            stack.extend(child_nodes(current))
 
 
 class BindingDetector(Detector):
