@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 from reviewer.commands.common import Setup
 from reviewer.config import LLMConfig
 from reviewer.diff import FileChange
-from reviewer.llm.client import endpoint
-from reviewer.llm.review import review_with_llm
 from reviewer.report.summary import plural
 from reviewer.types import RunResult
 
@@ -46,6 +44,9 @@ def run_llm_pass(
     config = llm_settings(args, setup)
     if not config.enabled:
         return
+    # Imported here: a run without the pass does not pay for the client's imports.
+    from reviewer.llm.client import endpoint
+    from reviewer.llm.review import review_with_llm
 
     def readable(path: str) -> bytes | str | None:
         try:

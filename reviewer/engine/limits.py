@@ -1,13 +1,16 @@
 """Keeping one hostile file from stopping the run: a per-file time limit and a
 worker process of its own for files that crash or hang the native parser.
 
-Two limits guard each file. The soft one is a SIGALRM timer that interrupts
-Python code (name resolution, the rules' walk) and lets the process go on. It
-cannot interrupt LibCST's native parser, so in worker processes a hard one
-(faulthandler's watchdog thread) ends the whole worker a little later; the pool
-then breaks and the files it held are run again one at a time by an
-``IsolatedRunner``, where a file that kills its worker again is the culprit and
-becomes a ``skipped`` entry. Nothing here costs a process on the fast path.
+The limit counts CPU time, not wall time, so a busy machine does not change which
+files are stopped (and so the findings). Two limits guard each file. The soft one
+is an ITIMER_PROF timer that interrupts Python code (name resolution, the rules'
+walk) and lets the process go on. It cannot interrupt LibCST's native parser, so
+in worker processes a hard one (RLIMIT_CPU, whose SIGXCPU ends the process) ends
+the whole worker a little later, with faulthandler's wall-clock watchdog as a
+last resort for a worker that hangs without using CPU. The pool then breaks and
+the files it held are run again one at a time by an ``IsolatedRunner``, where a
+file that kills its worker again is the culprit and becomes a ``skipped`` entry.
+Nothing here costs a process on the fast path.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import faulthandler
+import math
 import os
 import signal
 import threading
@@ -22,6 +26,11 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from typing import Any, Callable, Iterator
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
 
 # Reasons that depend on the machine's speed or memory, not on the file: never cached.
 TIMED_OUT = "stopped after"
@@ -41,8 +50,13 @@ def is_transient(reason: str) -> bool:
 
 
 def hard_limit(seconds: float) -> float:
-    """When a worker stuck in native code is ended: the soft limit plus a grace period."""
+    """When a worker stuck in native code is ended: the soft limit plus a grace period (CPU seconds)."""
     return seconds + max(1.0, seconds / 2)
+
+
+# A worker that uses no CPU yet does not finish (it never should) is ended after this
+# many times its CPU limit of wall time: generous, so a loaded machine never gets there.
+WALL_CLOCK_MARGIN = 6
 
 
 def _can_alarm() -> bool:
@@ -51,17 +65,18 @@ def _can_alarm() -> bool:
 
 @contextlib.contextmanager
 def soft_limit(seconds: float | None) -> Iterator[None]:
-    """Raise FileTimeout in this thread after ``seconds`` (main thread on POSIX only; else no limit)."""
+    """Raise FileTimeout in this thread after ``seconds`` of this process's CPU time
+    (main thread on POSIX only; else no limit)."""
     if not seconds or not _can_alarm():
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, _raise_timeout)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _raise_timeout(signum: int, frame: Any) -> None:
@@ -74,25 +89,51 @@ def soft_limit_paused() -> Iterator[None]:
     if not _can_alarm():
         yield
         return
-    remaining, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+    remaining, _ = signal.setitimer(signal.ITIMER_PROF, 0)
     try:
         yield
     finally:
         if remaining:
-            signal.setitimer(signal.ITIMER_REAL, remaining)
+            signal.setitimer(signal.ITIMER_PROF, remaining)
 
 
 @contextlib.contextmanager
 def process_deadline(seconds: float | None) -> Iterator[None]:
-    """End this process if the block runs past ``seconds``, even inside native code (workers only)."""
+    """End this process if the block uses more than ``seconds`` of CPU, even inside native
+    code (workers only)."""
     if not seconds:
         yield
         return
-    faulthandler.dump_traceback_later(seconds, exit=True, file=_devnull())
+    faulthandler.dump_traceback_later(seconds * WALL_CLOCK_MARGIN, exit=True, file=_devnull())
+    previous = _limit_cpu(seconds)
     try:
         yield
     finally:
+        if previous is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, previous)
         faulthandler.cancel_dump_traceback_later()
+
+
+def _limit_cpu(seconds: float) -> tuple[int, int] | None:
+    """Set RLIMIT_CPU ``seconds`` (rounded up) past the CPU this process has used; the
+    previous limits, or None where there is no such limit."""
+    if resource is None:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    previous = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    hard = previous[1]
+    if hard != resource.RLIM_INFINITY and soft > hard:
+        return None
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    return previous
+
+
+def without_core_dumps() -> None:
+    """A worker ended by SIGXCPU would otherwise leave a core file where cores are on."""
+    if resource is not None:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
 
 _DEVNULL: Any = None

@@ -46,6 +46,7 @@ class _Report:
     end: cst.CSTNode | None
     symbol: str
     fields: dict[str, str]
+    statement: int | None  # the top-level statement being walked when it was reported
 
 
 class _RuleFailed(Exception):
@@ -83,6 +84,7 @@ class FileScan:
         self.names = NameResolver(module)
         self.context = Context(self.module_name)
         self._reports: list[_Report] = []
+        self.statement: int | None = None  # index in module.body of the statement being walked
         self._shared: dict[str, Any] = {}
         # A node's code never changes, and rules ask for the same node's code again
         # (half of the asks); the node is kept so that its id is not reused.
@@ -121,7 +123,7 @@ class FileScan:
             "module": self.module_name,
         }
         values.update({k: v for k, v in (fields or {}).items() if v})
-        self._reports.append(_Report(rule, node, end, values["symbol"], values))
+        self._reports.append(_Report(rule, node, end, values["symbol"], values, self.statement))
 
 
 class _PatternRules:
@@ -287,12 +289,19 @@ class _Walker:
             self.outcome.rule_errors.append(RuleError(rule_id, self.scan.path, f"{type(exc).__name__}: {exc}"))
 
     def walk(self, module: cst.Module) -> None:
-        walk(
-            module, self.enter, self.leave,
-            enter_types=self.on_enter.keys() | self._enter_tracking.keys(),
-            leave_types=self.on_leave.keys() | self._leave_tracking.keys(),
-            marked=self.bodies,
-        )
+        # One top-level statement at a time, so a report knows which one it was made in
+        # (most findings are then located without generating the whole module's code).
+        enter_types = self.on_enter.keys() | self._enter_tracking.keys()
+        leave_types = self.on_leave.keys() | self._leave_tracking.keys()
+        if cst.Module in enter_types:
+            self.enter(module)
+        for index, statement in enumerate(module.body):
+            self.scan.statement = index
+            walk(statement, self.enter, self.leave, enter_types=enter_types, leave_types=leave_types,
+                 marked=self.bodies)
+        self.scan.statement = None
+        if cst.Module in leave_types:
+            self.leave(module)
 
     def enter(self, node: cst.CSTNode) -> None:
         # A body is inside its scope (a lambda's body may itself be a call), so
@@ -420,7 +429,10 @@ def _findings(scan: FileScan, reports: list[_Report], source_text: str) -> list[
 
     suppressions = find_suppressions(source_text)
     nodes = [r.node for r in reports] + [r.end for r in reports if r.end is not None]
-    spans = node_spans(scan.module, nodes)
+    statements = {
+        id(node): r.statement for r in reports if r.statement is not None for node in (r.node, r.end) if node is not None
+    }
+    spans = node_spans(scan.module, nodes, source=source_text, statements=statements)
     findings: list[Finding] = []
     seen: dict[tuple[str, str, str], int] = {}
     located = []

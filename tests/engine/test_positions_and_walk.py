@@ -98,6 +98,29 @@ def test_spans_match_position_provider():
         ), module.code_for_node(node)
 
 
+def _as_tuples(spans):
+    return {key: (s.line, s.column, s.end_line, s.end_column) for key, s in spans.items()}
+
+
+def test_spans_located_by_statement_match_the_whole_module_pass():
+    # The statement text is found in the source; a hint pointing at the wrong statement,
+    # a statement written twice and a last line without its newline still give the
+    # whole-module answer.
+    twice = "x = load()\n"
+    code = SAMPLE + twice + "def f():\n    return load()\n" + twice + "y = load()"
+    module = cst.parse_module(code)
+    nodes = [n for n in MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)]
+    expected = _as_tuples(node_spans(module, nodes))
+    assert len(expected) == len(nodes)
+    assert _as_tuples(node_spans(module, nodes, source=code)) == expected
+    wrong = {id(node): 0 for node in nodes}
+    assert _as_tuples(node_spans(module, nodes, source=code, statements=wrong)) == expected
+    with_crlf = code.replace("\n", "\r\n")
+    module = cst.parse_module(with_crlf)
+    nodes = [n for n in MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)]
+    assert _as_tuples(node_spans(module, nodes, source=with_crlf)) == _as_tuples(node_spans(module, nodes))
+
+
 def test_spans_with_crlf_and_tabs():
     code = "if x:\r\n\tf(1,\r\n\t  2)\r\n"
     module = cst.parse_module(code)
