@@ -37,7 +37,7 @@ def _add_run_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] =
     parser.add_argument("--ignore", type=_comma_list, metavar="IDS", help="skip these rule ids, id prefixes or families")
     parser.add_argument("--filter-mode", choices=FILTER_MODES, help="which findings of changed files to report (diff; default: added)")
     parser.add_argument("--fail-level", choices=FAIL_LEVELS, help="exit 1 when a finding is at or above this severity (default: none)")
-    parser.add_argument("--file-timeout", type=float, metavar="SECONDS", help="skip a file that takes longer than this (default: file_timeout from config, 10)")
+    parser.add_argument("--file-timeout", type=float, metavar="SECONDS", help="skip a file that takes more CPU time than this (default: file_timeout from config, 10)")
     parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="worker processes (default: one per CPU)")
     parser.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None, help="run the optional LLM pass: questions phrased for the code, a PR summary (default: llm.enabled from config, off; see docs/llm.md)")
 

@@ -102,7 +102,7 @@ class Config:
     fail_level: str = "none"
     max_comments: int = 25
     max_file_size: int = 2_000_000
-    file_timeout: float = 10.0  # seconds one file may take; then it is skipped
+    file_timeout: float = 10.0  # CPU seconds one file may take; then it is skipped
     rules_dirs: tuple[Path, ...] = ()
     adr_dirs: tuple[str, ...] = (
         "docs/adr",
