@@ -710,6 +710,7 @@ def _is_registrar(function: cst.FunctionDef, key: cst.BaseExpression, value: cst
 _MANUAL_RESETS = re.compile(r"^_*(clear|reset|close|flush|shutdown|cleanup|teardown|invalidate|__exit__|__del__)",
                             re.IGNORECASE)
 _CACHE_NAMES = re.compile(r"(cache|memo)", re.IGNORECASE)
+_CACHE_ATTRIBUTE = re.compile(r"self\s*\.\s*\w*(?i:cache|memo)")
 # Methods that report a size rather than act on it.
 _SIZE_REPORTS = re.compile(r"^(__len__|__repr__|__str__|size|stats|count|__sizeof__)$")
 # Keys drawn from a small fixed set: one entry per device, dtype, layer or configured name.
@@ -732,7 +733,8 @@ class GrowingInstanceCache(Detector):
     key) that nothing ever evicts: it grows with every distinct input for as long as the object lives."""
 
     name = "growing-instance-cache"
-    tokens = (" in self.", ".get(", ".setdefault(")  # the lookup half of the memo idiom
+    # A self attribute named a cache, and the lookup half of the memo idiom.
+    tokens = tuple((_CACHE_ATTRIBUTE, lookup) for lookup in (" in self.", ".get(", ".setdefault("))
     fields = frozenset({"name", "key", "owner"})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -14,6 +15,8 @@ from reviewer.questions import field_text
 from reviewer.ruleset.detector import register
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
+# A file without one of these has no broad handler (caught_text): the names, or a bare except.
+BROAD_HANDLER_TOKENS = ("Exception", "BaseException", re.compile(r"except\s*:"))
 
 # Calls that read, fetch or restore something from outside the process: their failure is
 # an outage, a missing object or a corrupt file, not a bug in the code around them.
@@ -194,7 +197,8 @@ class BlindExceptSwallow(CallRecorder):
     around a same-module helper that makes one."""
 
     name = "blind-except-swallow"
-    tokens = ("except",)
+    tokens = BROAD_HANDLER_TOKENS
+    code_tokens = True
     fields = frozenset({"call", "caught", "outcome", "consequence"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -380,7 +384,8 @@ def _is_literal_prediction(node: cst.BaseExpression) -> bool:
 @register
 class SilentFallbackPrediction(CallRecorder):
     name = "silent-fallback-prediction"
-    tokens = ("except",)
+    tokens = BROAD_HANDLER_TOKENS
+    code_tokens = True
     fields = frozenset({"call", "value"})
 
     def leave_Try(self, node: cst.Try) -> None:

@@ -143,6 +143,7 @@ class UnpinnedHubArtifact(Detector):
 
     name = "unpinned-hub-artifact"
     tokens = ("from_pretrained", "load_dataset", "hf_hub_download", "snapshot_download", "SentenceTransformer", "pipeline")
+    code_tokens = True  # a docstring's example call is not a call
     fields = frozenset({"artifact", "call"})
 
     def visit_Call(self, node: cst.Call) -> None:

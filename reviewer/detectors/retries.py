@@ -186,8 +186,9 @@ class ImportAliases(Detector):
 
 # Words a file needs before any call in it can count as remote (see remote_calls).
 REMOTE_TOKENS = ("requests", "urllib", "httpx", "aiohttp", "boto3", "redis", "psycopg", "pymysql", "MySQLdb",
-                 "mysql", "pymongo", "openai", "anthropic", "socket", "huggingface_hub", "Stub", "completions",
-                 "embeddings")
+                 "mysql", "pymongo", "openai", "anthropic", "socket", "huggingface_hub", "Stub",
+                 # is_llm_api_call's chains, written out (a model's `embeddings` layer is not one)
+                 re.compile(r"completions\s*\.\s*create"), re.compile(r"embeddings\s*\.\s*create"))
 
 
 class RetryLoopTracker(ImportAliases):

@@ -233,7 +233,11 @@ class TimeoutDisabled(Detector):
     """
 
     name = "timeout-disabled"
-    tokens = ("None", "ClientTimeout")
+    # The roots of the clients checked below: each needs a None, but for aiohttp's
+    # ClientTimeout(), which is off with no argument at all.
+    tokens = (("requests", "None"), ("httpx", "None"), ("huggingface_hub", "None"), ("urllib", "None"),
+              ("aiohttp", "ClientTimeout"))
+    code_tokens = True
     fields = _CALL_FIELDS | frozenset({"setting"})
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -47,6 +47,13 @@ class NamePattern:
         return self.regex.match(name) is not None
 
     @property
+    def tokens_are_names(self) -> bool:
+        """Whether ``tokens`` are whole names (not pieces of a ``*`` segment), which the
+        prefilter may then look for among the code's names."""
+        segments = self.text.split(".")
+        return "*" not in (segments[-1] if len(segments) > 1 else segments[0])
+
+    @property
     def tokens(self) -> tuple[str, ...]:
         """Words a file must contain to resolve a name to this pattern: the
         imported root (not for builtins, which are never imported) and the

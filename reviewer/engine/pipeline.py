@@ -30,6 +30,7 @@ from reviewer.engine.limits import (
     without_core_dumps,
 )
 from reviewer.engine.parsing import collector_paused, may_stall_native_parser, parse
+from reviewer.engine.prefilter import admitted
 from reviewer.engine.runner import FileOutcome, analyze_module, applies_to
 from reviewer.engine.source import Source, SourceError, decode_source, read_source
 from reviewer.ruleset.schema import CompiledRule
@@ -54,12 +55,7 @@ class Target:
 
 def rules_for(rules: Sequence[CompiledRule], path: str, text: str) -> list[CompiledRule]:
     """The rules that apply to this path and could match this text (the prefilter)."""
-    return [
-        rule
-        for rule in rules
-        if applies_to(rule, path)
-        and (not rule.tokens or any(all(word in text for word in group) for group in rule.tokens))
-    ]
+    return admitted([rule for rule in rules if applies_to(rule, path)], text)
 
 
 def analyze_target(

@@ -26,6 +26,8 @@ class Detector:
     # Words a file must contain for this detector to find anything (prefilter);
     # empty means every file.
     tokens: ClassVar[tuple[str, ...]] = ()
+    # True: identifier tokens must be names in the code, not only in comments or strings.
+    code_tokens: ClassVar[bool] = False
     # Template placeholders this detector fills, besides the common ones.
     fields: ClassVar[frozenset[str]] = frozenset()
     # Option names a rule file may set under match.options, with defaults.

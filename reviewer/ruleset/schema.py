@@ -65,6 +65,7 @@ class CompiledRule:
     # The prefilter: the file must contain every word of at least one group;
     # empty: the rule may match any file.
     tokens: frozenset[tuple[str, ...]] = frozenset()
+    code_tokens: bool = False  # identifier tokens must be names in code (reviewer/engine/prefilter.py)
     flag_examples: tuple[Example, ...] = ()
     ok_examples: tuple[Example, ...] = ()
     digest: str = ""  # of the rule file's text: part of the cache key
@@ -218,11 +219,15 @@ def compile_rule(data: Any, source: str, detector_fields: Mapping[str, frozenset
     flag, ok = _compile_examples(r, top["examples"], change=kind == "change")
 
     tokens = _tokens(r, top, call, method, receiver, detector)
+    code_tokens = "tokens" not in top and (
+        bool(method) or (bool(call) and all(p.tokens_are_names for p in call))
+        or (detector is not None and _detector_reads_code(detector))
+    )
     meta = RuleMeta(id=rule_id, name=name, family=family, severity=severity, status=status,
                     message=message, question=question, docs=docs, source=source)
     return CompiledRule(meta=meta, call=call, method=method, receiver=receiver, detector=detector,
                         change=change, options=options, args=args, where=where, include=include, exclude=exclude,
-                        tokens=tokens, flag_examples=flag, ok_examples=ok)
+                        tokens=tokens, code_tokens=code_tokens, flag_examples=flag, ok_examples=ok)
 
 
 def _change_fields() -> Mapping[str, frozenset[str]]:
@@ -431,6 +436,12 @@ def _tokens(r: _Reader, top: dict, call, method, receiver, detector) -> frozense
     return frozenset()
 
 
+def _detector_reads_code(detector: str) -> bool:
+    from reviewer.ruleset.detector import DETECTORS
+
+    return DETECTORS[detector].code_tokens
+
+
 def normalize_tokens(tokens) -> set[tuple[str, ...]]:
-    """A detector may declare words (any one suffices) or tuples (all must appear)."""
-    return {(t,) if isinstance(t, str) else tuple(t) for t in tokens}
+    """A detector may declare words or patterns (any one suffices) or tuples (all must appear)."""
+    return {(t,) if isinstance(t, (str, re.Pattern)) else tuple(t) for t in tokens}

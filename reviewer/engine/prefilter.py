@@ -1,0 +1,72 @@
+"""The text prefilter: which rules could match a file, decided from its text alone.
+
+A rule's tokens are groups of words; a file passes when it holds every word of one
+group. A word is looked for in the raw text (a substring; a detector may also give a
+compiled regular expression, searched for), except for a detector that declares
+``code_tokens``: its identifier words must then be names in the code, outside
+comments and string literals. A model's docstring that shows ``from_pretrained(...)``
+then no longer makes the file a candidate for rules about calling it. F-strings count
+as code (their ``{...}`` parts are expressions), so a name is only ever missed where
+the parser would not see it either.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from reviewer.ruleset.schema import CompiledRule
+
+_STRINGS_AND_COMMENTS = re.compile(
+    r"\#[^\n]*"
+    r"|(?<!\w)(?P<prefix>[rRbBuUfF]{0,2})"
+    r"""(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")"""
+)
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+def _blank(match: re.Match[str]) -> str:
+    prefix = match.group("prefix")
+    if prefix and ("f" in prefix or "F" in prefix):
+        return match.group(0)
+    return " "
+
+
+class FileText:
+    """A file's text, and (worked out on first use) the names its code uses."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._names: frozenset[str] | None = None
+        self._held: dict[tuple[object, bool], bool] = {}  # rules share words: each is looked for once
+
+    @property
+    def code_names(self) -> frozenset[str]:
+        if self._names is None:
+            self._names = frozenset(_NAME.findall(_STRINGS_AND_COMMENTS.sub(_blank, self.text)))
+        return self._names
+
+    def holds(self, word: str | re.Pattern[str], in_code: bool) -> bool:
+        key = (word, in_code)
+        held = self._held.get(key)
+        if held is None:
+            if isinstance(word, re.Pattern):
+                held = word.search(self.text) is not None
+            elif in_code and word.isidentifier():
+                held = word in self.code_names
+            else:
+                held = word in self.text
+            self._held[key] = held
+        return held
+
+
+def admits(rule: CompiledRule, file: FileText) -> bool:
+    """Whether ``rule`` could match this file (a rule without tokens may match any file)."""
+    if not rule.tokens:
+        return True
+    return any(all(file.holds(word, rule.code_tokens) for word in group) for group in rule.tokens)
+
+
+def admitted(rules: Sequence[CompiledRule], text: str) -> list[CompiledRule]:
+    file = FileText(text)
+    return [rule for rule in rules if admits(rule, file)]

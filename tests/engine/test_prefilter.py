@@ -1,0 +1,50 @@
+"""The prefilter: raw-text words, code names and patterns decide which rules see a file."""
+
+import dataclasses
+import re
+
+from reviewer.engine.prefilter import FileText, admits, admitted
+from reviewer.ruleset.loader import load_rules
+
+SOURCE = '''\
+"""Loads a model: ``model = AutoModel.from_pretrained("bert-base-uncased")``."""
+import torch  # requests are not made here
+NOTE = 'call requests.get(url) with a timeout'
+label = f"{torch.load(path)!r} and {rf'{helper}'}"
+raw = rb"from_pretrained"
+'''
+
+
+def test_code_names_leave_out_comments_and_strings_but_keep_f_string_expressions():
+    names = FileText(SOURCE).code_names
+    assert {"torch", "NOTE", "label", "load", "path", "helper", "raw"} <= names
+    assert not names & {"from_pretrained", "AutoModel", "requests", "get", "timeout", "Loads"}
+
+
+def test_a_quote_inside_a_comment_or_another_string_does_not_hide_code():
+    text = "# it's a comment\nx = \"it's\"  # don't\nrequests.get(u)\ns = '''a \"b\" c'''\nretry()\n"
+    assert {"x", "requests", "get", "u", "s", "retry"} <= FileText(text).code_names
+
+
+def rule(id_, tokens, code_tokens):
+    return dataclasses.replace(load_rules()[id_], tokens=frozenset(tokens), code_tokens=code_tokens)
+
+
+def test_code_tokens_look_for_names_raw_tokens_for_text_and_patterns_search():
+    in_docstring = rule("RPR002", {("from_pretrained",)}, True)
+    anywhere = rule("RPR002", {("from_pretrained",)}, False)
+    non_name = rule("RPR002", {("requests.get(",)}, True)  # not a name: still a substring of the text
+    pattern = rule("ERR001", {(re.compile(r"except\s*:"),)}, True)
+    file = FileText(SOURCE)
+    assert not admits(in_docstring, file)
+    assert admits(anywhere, file)
+    assert admits(non_name, file)
+    assert not admits(pattern, file)
+    assert admits(pattern, FileText("try:\n    f()\nexcept :\n    pass\n"))
+    assert admits(rule("ERR001", {("torch", "load")}, True), file)  # every word of one group
+    assert not admits(rule("ERR001", {("torch", "requests")}, True), file)
+
+
+def test_a_rule_without_tokens_sees_every_file():
+    everything = rule("ERR001", set(), True)
+    assert admitted([everything], "") == [everything]
