@@ -30,6 +30,14 @@ from reviewer.detectors.scale_signals import (
 from reviewer.detectors.remote_calls import HTTPX_SYNC, REQUESTS_FUNCTIONS, REQUESTS_SESSION_METHODS
 from reviewer.ruleset.detector import Detector, register
 
+
+def code_names(qualified: str) -> tuple[str, ...]:
+    """The names a qualified name is built from: the resolver only builds one out of names in the
+    code (imports, attributes, assignments), except a builtin's module, so each is a prefilter word."""
+    parts = qualified.split(".")
+    return tuple(dict.fromkeys(parts[1:] if parts[0] == "builtins" else parts))
+
+
 # -- LOAD001 -------------------------------------------------------------------
 
 _FILE_BOUNDS = frozenset({"chunksize", "iterator", "nrows", "usecols", "skipfooter"})
@@ -112,7 +120,9 @@ class PandasFullRead(BindingDetector):
     a data-lake URI, a whole SQL table, or one read per file feeding ``pd.concat``."""
 
     name = "pandas-full-read"
-    tokens = ("read_",)
+    # Every finding is a call qualified `pandas.<reader>`: both names are in the code.
+    tokens = tuple(code_names(f"pandas.{reader}") for reader in _PANDAS_READERS)
+    code_tokens = True
     fields = frozenset({"call", "source", "instead"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -304,8 +314,13 @@ class WholeFileRead(BindingDetector):
     without ``mmap_mode``, ``torch.load`` of data rather than weights."""
 
     name = "whole-file-read"
-    # Every whole read goes through an opener (open, gzip.open, Path.open), read_text or a *load(.
-    tokens = ("open(", "read_text", "load(")
+    # Every whole read goes through an opener (open, gzip.open, Path.open), read_text, or an
+    # array loader; the openers all end in `open`, which is the whole of `builtins.open`.
+    tokens = (
+        *sorted({qualified.rsplit(".", 1)[1] for qualified in _FILE_OPENERS | _WHOLE_TEXT_READERS}),
+        *(code_names(qualified) for qualified in _ARRAY_LOADERS),
+    )
+    code_tokens = True
     fields = frozenset({"file", "instead"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -554,7 +569,14 @@ class DbFetchAll(BindingDetector):
     """``fetchall()`` / ``.all()`` on a database result whose query visibly reads a whole table."""
 
     name = "db-fetch-all"
-    tokens = ("fetchall", ".all(")
+    # `fetchall()`, or `.all()` on a known database type or on an untyped `...session.query(...)`
+    # chain (the root's name ends in `session` or `sess`).
+    tokens = (
+        "fetchall",
+        ("all", "query", re.compile(r"sess(ion)?\b", re.IGNORECASE)),
+        *(("all", *code_names(root)) for root in _DB_ROOTS + _ORM_SESSIONS),
+    )
+    code_tokens = True
     fields = frozenset({"query", "table"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -775,8 +797,14 @@ _DRIVER_COLLECTORS: dict[str, tuple[str, ...]] = {
 }
 
 
+_ENGINES = (("spark", _SPARK_ROOTS), ("dask", _DASK_ROOTS), ("ray", _RAY_DATA_ROOTS))
+# The names in the code a chain of each engine starts from (Spark's may start from the ambient `spark`).
+_ENGINE_ROOT_NAMES = {engine: [code_names(root) for root in roots] for engine, roots in _ENGINES}
+_ENGINE_ROOT_NAMES["spark"] += [(name,) for name in sorted(_AMBIENT_SPARK_NAMES)]
+
+
 def _engine_of(qualified: str) -> tuple[str, str] | None:
-    for engine, roots in (("spark", _SPARK_ROOTS), ("dask", _DASK_ROOTS), ("ray", _RAY_DATA_ROOTS)):
+    for engine, roots in _ENGINES:
         for root in roots:
             if qualified == root or qualified.startswith(root + "."):
                 return engine, root
@@ -788,7 +816,14 @@ class CollectToDriver(BindingDetector):
     """A distributed collection read from storage, pulled whole into the driver with no reduction."""
 
     name = "collect-to-driver"
-    tokens = ("collect", "toPandas", "to_pandas", "compute", "take_all", "to_numpy")
+    # An untyped `toPandas()`, or a collector on a chain from an engine's module (or Spark's
+    # ambient `spark`): the collector's name and the root's are in the code.
+    tokens = (
+        "toPandas",
+        *((method, *root) for method, engines in _DRIVER_COLLECTORS.items()
+          for engine in engines for root in _ENGINE_ROOT_NAMES[engine] if method != "toPandas"),
+    )
+    code_tokens = True
     fields = frozenset({"collection", "method", "engine"})
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -865,6 +900,9 @@ class CollectToDriver(BindingDetector):
 _MATERIALIZERS = frozenset({"builtins.list", "builtins.tuple", "builtins.sorted", "builtins.set"})
 _BOTO3_COLLECTIONS = frozenset({"objects", "object_versions", "multipart_uploads", "instances", "images",
                                 "snapshots", "volumes", "queues", "topics", "subscriptions", "tables"})
+_BLOB_PACKAGES = ("google.cloud.storage", "azure.storage.blob")
+_BLOB_LISTINGS = ("list_blobs", "list_blob_names", "walk_blobs")
+_HUB_MODEL_LISTINGS = ("list_models", "list_datasets", "list_spaces")
 _HUB_LISTINGS = re.compile(
     r"^huggingface_hub(\.hf_api)?(\.HfApi)?\.(list_models|list_datasets|list_spaces|list_repo_files|"
     r"list_repo_tree|list_repo_commits|list_collections|list_liked_repos)$"
@@ -877,8 +915,15 @@ class StreamMaterialized(BindingDetector):
     turned into one in-memory list: ``list(...)``, a comprehension, or a loop that appends."""
 
     name = "stream-materialized"
-    tokens = ("paginate", "objects", "list_blobs", "list_blob_names", "walk_blobs", "list_models",
-              "list_datasets", "list_spaces", "list_repo", "streaming")
+    # One group per kind of stream `_is_stream` knows (a streaming dataset's with `streaming=True`).
+    tokens = (
+        ("boto3", "get_paginator", "paginate"),
+        *(("boto3", collection) for collection in sorted(_BOTO3_COLLECTIONS)),
+        *((*code_names(package), listing) for package in _BLOB_PACKAGES for listing in _BLOB_LISTINGS),
+        *(("huggingface_hub", listing) for listing in _HUB_MODEL_LISTINGS),
+        ("datasets", "load_dataset", "streaming", "True"),
+    )
+    code_tokens = True
     fields = frozenset({"stream", "how"})
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -922,10 +967,10 @@ class StreamMaterialized(BindingDetector):
             if segments[-1] == "paginate" and "get_paginator" in segments:
                 return _has_no_page_cap(self.bindings.resolve(expr))
             return len(segments) >= 2 and segments[-1] in ("all", "filter") and segments[-2] in _BOTO3_COLLECTIONS
-        if qualified.startswith(("google.cloud.storage.", "azure.storage.blob.")):
-            return segments[-1] in ("list_blobs", "list_blob_names", "walk_blobs") and self._unlimited(expr, "max_results")
+        if qualified.startswith(tuple(f"{package}." for package in _BLOB_PACKAGES)):
+            return segments[-1] in _BLOB_LISTINGS and self._unlimited(expr, "max_results")
         if _HUB_LISTINGS.match(qualified):
-            return segments[-1].startswith(("list_models", "list_datasets", "list_spaces")) and self._unlimited(expr, "limit")
+            return segments[-1].startswith(_HUB_MODEL_LISTINGS) and self._unlimited(expr, "limit")
         return self._is_streaming_dataset(expr)
 
     def _is_streaming_dataset(self, expr: cst.BaseExpression) -> bool:
@@ -957,6 +1002,7 @@ _HTTP_GETS = frozenset(
     name for name in (*REQUESTS_FUNCTIONS, *REQUESTS_SESSION_METHODS, *HTTPX_SYNC)
     if name.rsplit(".", 1)[1] in ("get", "request")
 )
+_WRITERS = ("write", "write_bytes")
 _URL_OPENERS = frozenset({"urllib.request.urlopen", "urllib.request.urlopen.read", "urllib2.urlopen"})
 _SMALL_DOCUMENTS = re.compile(r"\.(json|txt|ya?ml|md|html?|xml|cfg|ini|toml)(\?|$)", re.IGNORECASE)
 # Downloads of a known, small kind: a tool binary, a script, an icon or a short clip.
@@ -972,12 +1018,21 @@ class DownloadBuffered(BindingDetector):
     an S3 object's ``Body.read()``) and then written to a file."""
 
     name = "download-buffered"
-    tokens = ("write",)
+    # A write of a response's `content` (requests, httpx, the Hub's session), of `urlopen(...).read()`
+    # or of an S3 `get_object`'s body `read()`: the names of the writer and the download are in the code.
+    tokens = tuple(
+        (writer, *download)
+        for writer in _WRITERS
+        for download in (*(("content", *code_names(get)) for get in sorted(_HTTP_GETS)),
+                         *(("read", *code_names(opener)) for opener in sorted(_URL_OPENERS)),
+                         ("read", "get_object", "boto3"))
+    )
+    code_tokens = True
     fields = frozenset({"url", "instead"})
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in ("write", "write_bytes") or len(node.args) != 1:
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _WRITERS or len(node.args) != 1:
             return
         found = self._buffered_download(node.args[0].value)
         if found is None:
@@ -1033,7 +1088,10 @@ class DownloadBuffered(BindingDetector):
 # -- LOAD007 -------------------------------------------------------------------
 
 # Request models: what a client posts to a service.
-_REQUEST_MODELS = re.compile(r"(Request|Input|Body|Payload)$")
+_REQUEST_MODEL_NAME = r"(Request|Input|Body|Payload)"
+_REQUEST_MODELS = re.compile(_REQUEST_MODEL_NAME + "$")
+# `class` then a name that ends like a request model's, perhaps across a line continuation.
+_REQUEST_MODEL_CLASS = re.compile(r"\bclass[\s\\]+\S*?" + _REQUEST_MODEL_NAME + r"\b")
 # Fields that carry the batch: one model call (or one embedding, one generation) per element.
 _BATCH_FIELDS = re.compile(
     r"^(inputs?|texts?|prompts?|documents?|docs|instances|images|sentences|queries|items|batch|records|rows|"
@@ -1049,7 +1107,9 @@ class UnboundedRequestBatch(Detector):
     """A request model field that takes a list of inputs with no cap on its length."""
 
     name = "unbounded-request-batch"
-    tokens = ("BaseModel",)
+    # A class named like a request model, with a sequence annotation (which may be a string);
+    # only in files that mention pydantic's `BaseModel`, as before.
+    tokens = (("BaseModel", _REQUEST_MODEL_CLASS, _SEQUENCE_TYPES),)
     fields = frozenset({"field", "model"})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
