@@ -20,6 +20,8 @@ from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, liter
 from reviewer.ruleset.detector import Detector, register
 
 CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
+# What may stand between two tokens of an argument list: spaces, line breaks, comments.
+_GAP = r"(?:\s|\\|#[^\n]*\n)*"
 # A branch whose test says any of these was written with several processes or devices in
 # mind: what it pins is the single-process path, a deliberate per-rank choice, or a default
 # for a missing index (``if device.index is None``) when comparing devices.
@@ -42,6 +44,12 @@ DDP_WRAPPERS = frozenset({
     "torch.distributed.fsdp.fully_shard",
     "torch.distributed._composable.fsdp.fully_shard",
 })
+
+
+def last_names(qualified_names) -> list[str]:
+    """The names a file must write to call any of these (code-name prefilter tokens,
+    each next to its root module, ``torch``)."""
+    return sorted({name.rpartition(".")[2] for name in qualified_names})
 
 
 def starts_one_process_world(call: cst.Call) -> bool:
@@ -144,7 +152,16 @@ class _DeviceDetector(Detector):
 @register
 class HardcodedGpuIndex(_DeviceDetector):
     name = "hardcoded-gpu-index"
-    tokens = ("cuda", "CUDA_VISIBLE_DEVICES", "device_ids")
+    tokens = (
+        "cuda",  # torch.cuda.set_device(0), torch.cuda.device(0), x.cuda(0)
+        re.compile("cuda:"),  # "cuda:0" as a device, map_location, ...
+        re.compile("CUDA_VISIBLE_DEVICES"),  # os.environ["CUDA_VISIBLE_DEVICES"] = "0"
+        "device_ids",
+        # torch.device("cuda", 0): the string is followed by a comma unless the index comes first.
+        ("torch", "device", re.compile(rf"""cuda["']+{_GAP},""")),
+        ("torch", "device", re.compile(rf"\bindex{_GAP}="), re.compile("cuda[\"']")),
+    )
+    code_tokens = True
     fields = frozenset({"index", "scenario"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -279,7 +296,8 @@ class RankAgnosticDevice(_DeviceDetector):
     device, which is GPU 0 on every rank unless something selects the rank's device."""
 
     name = "rank-agnostic-device"
-    tokens = ("init_process_group",)
+    tokens = tuple(("torch", name) for name in last_names(INIT_PROCESS_GROUP))
+    code_tokens = True
     fields = frozenset({"placement"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -372,7 +390,8 @@ EVAL_WORDS = ("val", "test", "eval", "dev", "valid", "predict", "infer", "calib"
 @register
 class DdpWithoutDistributedSampler(Detector):
     name = "ddp-without-distributed-sampler"
-    tokens = ("DistributedDataParallel", "FullyShardedDataParallel", "fully_shard")
+    tokens = tuple(("torch", wrapper, loader) for wrapper in last_names(DDP_WRAPPERS) for loader in last_names(DATA_LOADERS))
+    code_tokens = True
     fields = frozenset({"loader"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -457,7 +476,8 @@ BACKEND_CHOICE_WORDS = (
 @register
 class DataParallelWrap(_DeviceDetector):
     name = "data-parallel"
-    tokens = ("DataParallel", "data_parallel")
+    tokens = tuple(("torch", name) for name in last_names(DATA_PARALLEL))
+    code_tokens = True
 
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
@@ -504,7 +524,8 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
     """
 
     name = "torch-load-without-map-location"
-    tokens = ("load",)
+    tokens = (("torch", "load"),)
+    code_tokens = True
     fields = frozenset({"target"})
 
     def __init__(self, scan, rule, options) -> None:

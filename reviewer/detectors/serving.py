@@ -44,6 +44,32 @@ _RAY_DEPLOYMENT = ("ray.serve.deployment", "ray.serve.api.deployment")
 _GRADIO_EVENTS = frozenset({"click", "submit", "change", "input", "upload", "select", "then", "success",
                             "release", "stream", "load"})
 _SAGEMAKER_HANDLERS = frozenset({"predict_fn", "input_fn", "output_fn", "transform_fn"})
+_LAMBDA_HANDLERS = ("lambda_handler", "handler")
+_LAMBDA_PARAMS = ("event", "context")
+
+
+def _root(qualified: str) -> str:
+    return qualified.partition(".")[0]
+
+
+# Code names a file holds if RequestHandlers can find a handler in it (one group of each):
+# a qualified name's root is an imported module, written in an import statement.
+HANDLER_TOKENS = (
+    *sorted(WEB_FRAMEWORKS | {_root(name) for names, _ in _SERVING_CLASSES for name in names}
+            | {_root(name) for name in _RAY_DEPLOYMENT} | {"gradio", "TritonPythonModel"}),
+    *((name, *_LAMBDA_PARAMS) for name in _LAMBDA_HANDLERS),
+    *(("model_fn", name) for name in sorted(_SAGEMAKER_HANDLERS)),
+)
+
+
+def in_handler_tokens(groups) -> tuple[tuple[str, ...], ...]:
+    """Token groups for a rule that reports only inside a request handler: each of
+    ``groups`` (a word or a tuple of words) together with one handler group."""
+    return tuple((*_group(handler), *_group(found)) for found in groups for handler in HANDLER_TOKENS)
+
+
+def _group(token) -> tuple[str, ...]:
+    return (token,) if isinstance(token, str) else tuple(token)
 # A handler named like this exists to (re)load a model: loading is its job.
 _LOADING_ENDPOINT = re.compile(r"load|switch|register|refresh|update|download|upload|deploy|warm|init|setup|"
                                r"startup|set_model|change_model|select_model|swap|add_model", re.I)
@@ -84,9 +110,9 @@ class RequestHandlers:
             return False
         if function.name in self.gradio_handlers:
             return True
-        if function.name in ("lambda_handler", "handler"):
+        if function.name in _LAMBDA_HANDLERS:
             params = [p.name.value for p in node.params.params]
-            return params[:2] == ["event", "context"]
+            return tuple(params[:2]) == _LAMBDA_PARAMS
         return function.name in _SAGEMAKER_HANDLERS and "model_fn" in self.calls.functions_by_name
 
     def _is_route(self, decorator: cst.BaseExpression) -> bool:
@@ -211,8 +237,10 @@ def is_model_load(site: CallSite, imported: ImportedNames) -> bool:
 @register
 class ModelLoadedPerRequest(_HandlerDetector):
     name = "model-loaded-per-request"
-    tokens = ("from_pretrained", "load", "pipeline", "InferenceSession", "SentenceTransformer", "YOLO", "LLM",
-              "Llama", "Booster", "create_model_and_transforms")
+    # A loader's root module and its own name; any receiver's from_pretrained.
+    tokens = in_handler_tokens(["from_pretrained", ("mlflow", "load_model"),
+                                *sorted({(_root(name), name.rpartition(".")[2]) for name in _MODEL_LOADERS})])
+    code_tokens = True
     fields = frozenset({"call", "handler"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -276,7 +304,10 @@ _GRAD_OFF_TEXT = re.compile(r"set_grad_enabled\(\s*False|requires_grad_\(\s*Fals
 @register
 class InferenceWithAutograd(_HandlerDetector):
     name = "inference-without-no-grad"
-    tokens = (("from_pretrained",), ("torch", "load"), ("timm", "create_model"), ("torchvision", "models"))
+    # Where _TORCH_MODELS can match: its roots and a name each writes.
+    tokens = in_handler_tokens([("transformers", "from_pretrained"), ("torch", "load"), ("timm", "create_model"),
+                                ("torchvision", "models")])
+    code_tokens = True
     fields = frozenset({"call", "handler"})
 
     def __init__(self, scan, rule, options) -> None:
