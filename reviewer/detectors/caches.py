@@ -47,7 +47,9 @@ class UnboundedMemoization(Detector):
     (a ``text``, ``prompt``, ``user_id`` parameter); on a method every ``self`` is kept too."""
 
     name = "unbounded-memoization"
-    tokens = ("cache",)
+    # functools' decorators: the module is imported by name wherever they resolve.
+    tokens = (("functools", "cache"), ("functools", "lru_cache"))
+    code_tokens = True
     fields = frozenset({"decorator", "keys"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -227,7 +229,9 @@ class UnboundedQueue(Detector):
     """A queue with no ``maxsize`` that a producer elsewhere keeps feeding."""
 
     name = "unbounded-queue"
-    tokens = ("Queue",)
+    # The constructors' own names, written wherever they are imported or called.
+    tokens = ("Queue", "LifoQueue", "PriorityQueue", "JoinableQueue", "SimpleQueue")
+    code_tokens = True
     fields = frozenset({"queue", "producer"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -423,7 +427,11 @@ class UnboundedFanout(BindingDetector):
     """One future or task per item of an open-ended iterable, all scheduled before any is consumed."""
 
     name = "unbounded-fanout"
-    tokens = ("submit", "gather", "as_completed", "create_task", "start_soon", "asyncio.wait")
+    # Each call it reports, with the root of the module the call (or its receiver) resolves to.
+    tokens = (("concurrent", "submit"), ("asyncio", "create_task"), ("asyncio", "start_soon"),
+              ("anyio", "create_task"), ("anyio", "start_soon"),
+              *(("asyncio", gatherer) for gatherer in ("gather", "wait", "as_completed")))
+    code_tokens = True
     fields = frozenset({"call", "items", "unit", "units", "cost", "instead"})
 
     def __init__(self, scan, rule, options) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from reviewer.detectors.ml_code import CallSite, LoopRecorder, LoopSite, Loop, name_words
@@ -25,6 +27,13 @@ NOT_STATE_WORDS = frozenset({
 STATE_WORDS = frozenset({"checkpoint", "ckpt", "model", "state", "weights", "pretrained", "snapshot", "params"})
 # Serializers that return a string and write nothing (a JSON log line is not a checkpoint).
 RETURNS_TEXT = frozenset({"dumps", "json_dumps", "serialize_to_string"})
+# "epoch" in any case (found by its rarer last letter: faster to search), and a name with
+# the words is_epoch_runner wants: "train" and a unit, in any order. Identifier characters
+# are all but ASCII punctuation and space.
+_EPOCH = re.compile("[Hh](?<=[Ee][Pp][Oo][Cc][Hh])")
+_IDENTIFIER_CHARS = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*"
+_UNITS = "(?:epoch|step|batch|iteration)"
+_TRAINING_CALL = re.compile(f"(?i)train{_IDENTIFIER_CHARS}{_UNITS}|{_UNITS}{_IDENTIFIER_CHARS}train")
 RANGE_LIKE = frozenset({"range", "trange", "count", "tqdm"})
 # Optimizer steps inside these are test-time adaptation, benchmarks or demos: a rerun
 # costs little and there is nothing to resume.
@@ -106,7 +115,11 @@ def literal_range_length(loop: Loop) -> int | None:
 @register
 class TrainingLoopWithoutCheckpoint(LoopRecorder):
     name = "training-loop-without-checkpoint"
-    tokens = ("backward", ("train", "epoch"))
+    # The two ways _weight_update finds training: the names of a backward pass and an optimizer
+    # step, or an epoch loop (its target's code holds "epoch") around a call whose name has the
+    # words train/training and epoch/step/batch/iteration (name_words: any case, any order).
+    tokens = (("backward", "step"), ("backward", "optimizer_step"), (_EPOCH, _TRAINING_CALL))
+    code_tokens = True
     fields = frozenset({"loop", "update"})
     defaults = {"max_toy_steps": 1000}
 

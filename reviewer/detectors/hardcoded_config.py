@@ -203,7 +203,14 @@ class HomeDirectoryPath(_BakedLiteral):
 @register
 class InternalHost(_BakedLiteral):
     name = "internal-host"
-    tokens = ("10.", "172.", "192.168.", ".internal", ".corp", ".local", ".lan", ".intra", ".home.arpa")
+    # What internal_host accepts, as written in a literal: a dotted IPv4 address (is_private
+    # spans more than 10/172/192.168: 0/8, 198.18/15, 240/4...; its middle ``.b.c.`` is looked
+    # for, a pattern that starts with a literal is searched fast), or a name ending in an
+    # internal suffix, in any case (hosts are compared lowercased).
+    tokens = (
+        re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),
+        re.compile("(?i)(?:" + "|".join(map(re.escape, _HOST_SUFFIXES)) + r")(?!\w)"),
+    )
 
     def find(self, text: str) -> str | None:
         return internal_host(text)

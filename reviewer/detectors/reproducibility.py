@@ -27,7 +27,12 @@ class TrainingWithoutSeed(LoopRecorder):
     never mentions a seed. Hugging Face's ``Trainer`` seeds itself (``TrainingArguments.seed``)."""
 
     name = "training-without-seed"
-    tokens = (("backward", "step"), ("Trainer", "fit"), ("keras", "fit"))
+    # Names in the code of each run it reports: a backward pass and an optimizer step, or a
+    # fit() resolved through lightning's or keras' modules (see _LIGHTNING_FIT, _KERAS_FIT).
+    tokens = (("backward", "step"), ("backward", "optimizer_step"),
+              *((root, "Trainer", "fit") for root in ("lightning", "pytorch_lightning")),
+              *((root, model, "fit") for root in ("keras", "tf_keras") for model in ("Model", "Sequential")))
+    code_tokens = True
     fields = frozenset({"run"})
 
     def __init__(self, scan, rule, options) -> None:
