@@ -848,8 +848,12 @@ print(f"{parsed} of {len(paths)} files pass the prefilter ({parsed_lines / max(t
 print()
 print("| rule | files | share of lines | files only this rule admits | tokens |")
 print("|---|---|---|---|---|")
+def word_text(word):
+    if isinstance(word, frozenset):
+        return "(" + " | ".join(sorted(map(word_text, word))) + ")"
+    return getattr(word, "pattern", word)
 for rule in sorted(rules, key=lambda r: (-files[r.id], r.id)):
-    tokens = ", ".join(sorted(" + ".join(getattr(w, "pattern", w) for w in group) for group in rule.tokens)) or "(none: every file)"
+    tokens = ", ".join(sorted(" + ".join(word_text(w) for w in group) for group in rule.tokens)) or "(none: every file)"
     if len(tokens) > 60:
         tokens = tokens[:57] + "..."
     print(f"| {rule.id} | {files[rule.id]} | {lines[rule.id] / max(total_lines, 1):.0%} | {alone[rule.id]} | {tokens} |")

@@ -443,5 +443,15 @@ def _detector_reads_code(detector: str) -> bool:
 
 
 def normalize_tokens(tokens) -> set[tuple[str, ...]]:
-    """A detector may declare words or patterns (any one suffices) or tuples (all must appear)."""
-    return {(t,) if isinstance(t, (str, re.Pattern)) else tuple(t) for t in tokens}
+    """A detector may declare words or patterns (any one suffices) or tuples (all must appear,
+    a frozenset in a tuple standing for any one of its words). Within a group, plain words
+    come first and patterns last: a group fails on its first missing word, and a search is
+    the dearest check."""
+    groups = ((t,) if isinstance(t, (str, re.Pattern, frozenset)) else tuple(t) for t in tokens)
+    return {tuple(sorted(group, key=_check_cost)) for group in groups}
+
+
+def _check_cost(word) -> int:
+    if isinstance(word, re.Pattern):
+        return 2
+    return 1 if isinstance(word, frozenset) else 0

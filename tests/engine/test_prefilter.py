@@ -43,6 +43,9 @@ def test_code_tokens_look_for_names_raw_tokens_for_text_and_patterns_search():
     assert admits(pattern, FileText("try:\n    f()\nexcept :\n    pass\n"))
     assert admits(rule("ERR001", {("torch", "load")}, True), file)  # every word of one group
     assert not admits(rule("ERR001", {("torch", "requests")}, True), file)
+    any_of = frozenset({"requests", re.compile("from_pre"), "NOTE"})
+    assert admits(rule("ERR001", {("torch", any_of)}, True), file)
+    assert not admits(rule("ERR001", {("torch", frozenset({"requests", "AutoModel"}))}, True), file)
 
 
 def test_a_rule_without_tokens_sees_every_file():
