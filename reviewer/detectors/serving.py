@@ -62,10 +62,11 @@ HANDLER_TOKENS = (
 )
 
 
-def in_handler_tokens(groups) -> tuple[tuple[str, ...], ...]:
+def in_handler_tokens(groups) -> tuple[tuple, ...]:
     """Token groups for a rule that reports only inside a request handler: each of
-    ``groups`` (a word or a tuple of words) together with one handler group."""
-    return tuple((*_group(handler), *_group(found)) for found in groups for handler in HANDLER_TOKENS)
+    ``groups`` (a word or a tuple of words) together with any one handler group."""
+    handlers = frozenset(handler if isinstance(handler, str) else tuple(handler) for handler in HANDLER_TOKENS)
+    return tuple((*_group(found), handlers) for found in groups)
 
 
 def _group(token) -> tuple[str, ...]:

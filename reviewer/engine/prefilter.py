@@ -1,11 +1,11 @@
 """The text prefilter: which rules could match a file, decided from its text alone.
 
 A rule's tokens are groups of words; a file passes when it holds every word of one
-group. A word is looked for in the raw text (a substring; a detector may also give a
-compiled regular expression, searched for, or a frozenset of words any one of which
-will do), except for a detector that declares
-``code_tokens``: its identifier words must then be names in the code, outside
-comments and string literals. A model's docstring that shows ``from_pretrained(...)``
+group. A word is looked for in the raw text (a substring). A detector may also give a
+compiled regular expression (searched for) or a frozenset of alternatives, any one of
+which will do (an alternative is a word or a tuple of words). A detector that declares
+``code_tokens`` has its identifier words looked for among the names in the code,
+outside comments and string literals. A model's docstring that shows ``from_pretrained(...)``
 then no longer makes the file a candidate for rules about calling it. F-strings count
 as code (their ``{...}`` parts are expressions), so a name is only ever missed where
 the parser would not see it either.
@@ -47,12 +47,14 @@ class FileText:
             self._names = frozenset(_NAME.findall(_STRINGS_AND_COMMENTS.sub(_blank, self.text)))
         return self._names
 
-    def holds(self, word: str | re.Pattern[str] | frozenset, in_code: bool) -> bool:
+    def holds(self, word: str | re.Pattern[str] | frozenset | tuple, in_code: bool) -> bool:
         key = (word, in_code)
         held = self._held.get(key)
         if held is None:
             if isinstance(word, frozenset):
                 held = any(self.holds(alternative, in_code) for alternative in word)
+            elif isinstance(word, tuple):  # an alternative of several words, inside a frozenset
+                held = all(self.holds(part, in_code) for part in word)
             elif isinstance(word, re.Pattern):
                 held = word.search(self.text) is not None
             elif in_code and word.isidentifier():
