@@ -121,7 +121,7 @@ class PandasFullRead(BindingDetector):
 
     name = "pandas-full-read"
     # Every finding is a call qualified `pandas.<reader>`: both names are in the code.
-    tokens = tuple(code_names(f"pandas.{reader}") for reader in _PANDAS_READERS)
+    tokens = (("pandas", frozenset(_PANDAS_READERS)),)
     code_tokens = True
     fields = frozenset({"call", "source", "instead"})
 
@@ -820,8 +820,8 @@ class CollectToDriver(BindingDetector):
     # ambient `spark`): the collector's name and the root's are in the code.
     tokens = (
         "toPandas",
-        *((method, *root) for method, engines in _DRIVER_COLLECTORS.items()
-          for engine in engines for root in _ENGINE_ROOT_NAMES[engine] if method != "toPandas"),
+        *((frozenset(m for m, engines in _DRIVER_COLLECTORS.items() if engine in engines), *root)
+          for engine, roots in _ENGINE_ROOT_NAMES.items() for root in roots),
     )
     code_tokens = True
     fields = frozenset({"collection", "method", "engine"})
@@ -918,9 +918,9 @@ class StreamMaterialized(BindingDetector):
     # One group per kind of stream `_is_stream` knows (a streaming dataset's with `streaming=True`).
     tokens = (
         ("boto3", "get_paginator", "paginate"),
-        *(("boto3", collection) for collection in sorted(_BOTO3_COLLECTIONS)),
-        *((*code_names(package), listing) for package in _BLOB_PACKAGES for listing in _BLOB_LISTINGS),
-        *(("huggingface_hub", listing) for listing in _HUB_MODEL_LISTINGS),
+        ("boto3", _BOTO3_COLLECTIONS),
+        *((*code_names(package), frozenset(_BLOB_LISTINGS)) for package in _BLOB_PACKAGES),
+        ("huggingface_hub", frozenset(_HUB_MODEL_LISTINGS)),
         ("datasets", "load_dataset", "streaming", "True"),
     )
     code_tokens = True
@@ -1020,12 +1020,10 @@ class DownloadBuffered(BindingDetector):
     name = "download-buffered"
     # A write of a response's `content` (requests, httpx, the Hub's session), of `urlopen(...).read()`
     # or of an S3 `get_object`'s body `read()`: the names of the writer and the download are in the code.
-    tokens = tuple(
-        (writer, *download)
-        for writer in _WRITERS
-        for download in (*(("content", *code_names(get)) for get in sorted(_HTTP_GETS)),
-                         *(("read", *code_names(opener)) for opener in sorted(_URL_OPENERS)),
-                         ("read", "get_object", "boto3"))
+    tokens = (
+        *((frozenset(_WRITERS), "content", *code_names(get)) for get in sorted(_HTTP_GETS)),
+        *((frozenset(_WRITERS), "read", *code_names(opener)) for opener in sorted(_URL_OPENERS)),
+        (frozenset(_WRITERS), "read", "get_object", "boto3"),
     )
     code_tokens = True
     fields = frozenset({"url", "instead"})
