@@ -58,7 +58,8 @@ from reviewer.ruleset.detector import Detector, register
 _DELAY_WORDS = ("sleep", "wait", "backoff", "delay", "pause")
 _EXIT_CALLS = frozenset({"sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort"})
 # Inside a retry loop, the loop already says "this fails sometimes"; these names say "over the network".
-_REMOTE_WORDS = re.compile(r"(?i)download|upload|fetch|request|http|api_?call")
+_REMOTE_WORD = r"(?:download|upload|fetch|request|http|api_?call)"
+_REMOTE_WORDS = re.compile("(?i)" + _REMOTE_WORD)
 _REMOTE_METHODS = frozenset({*HTTP_VERBS, "send"})
 _REMOTE_RECEIVERS = re.compile(r"(?i)session|http")
 _CLIENT_RECEIVERS = re.compile(r"(?i)client")
@@ -184,17 +185,35 @@ class ImportAliases(Detector):
         )
 
 
-# Words a file needs before any call in it can count as remote (see remote_calls).
-REMOTE_TOKENS = ("requests", "urllib", "httpx", "aiohttp", "boto3", "redis", "psycopg", "pymysql", "MySQLdb",
-                 "mysql", "pymongo", "openai", "anthropic", "socket", "huggingface_hub", "Stub",
-                 # is_llm_api_call's chains, written out (a model's `embeddings` layer is not one)
-                 re.compile(r"completions\s*\.\s*create"), re.compile(r"embeddings\s*\.\s*create"))
+# What a file needs before one of its loops can be a retry loop: a loop that can retry
+# (``for ... in range(...)`` or ``while``), an attempt (a ``try``, or a test of a response's
+# status) and evidence that the call is remote, one for each way RetryLoopTracker._remote
+# and _catches_network_error can say so. Names first: they are cheaper than the patterns.
+_LOOPS = ("range", "while")
+_ATTEMPTS = ("try", _SUCCESS_TESTS)
+_CODE_END = r"(?:\s|\\|#[^\n]*\n)*"  # what may sit between a name and the next token
+_REMOTE_EVIDENCE = (
+    # the roots of remote calls (remote_calls), subprocess, and of network errors
+    *((root,) for root in sorted(_NETWORK_ERROR_PACKAGES | {"boto3", "redis", "psycopg", "pymysql", "MySQLdb",
+                                                             "mysql", "subprocess"})),
+    *((builtin.rpartition(".")[2],) for builtin in sorted(_NETWORK_BUILTINS)),
+    (_NETWORK_ERROR_NAMES,), (re.compile("Stub"),),  # gRPC stubs: <Name>Stub(channel)
+    ("completions", "create"), ("embeddings", "create"),  # is_llm_api_call's chains
+    # a call named like a download or fetch, and a verb called on a session, http or client
+    # (the receiver's name is followed by ``.verb`` or, when it is called, by ``(``)
+    (re.compile("(?i)" + _REMOTE_WORD + r"\w*" + _CODE_END + r"\("),),
+    *((verb, re.compile(r"(?i)(?:session|http|client)\w*" + _CODE_END + r"[.(]"))
+      for verb in sorted(_REMOTE_METHODS)),
+)
+REMOTE_TOKENS = tuple((loop, attempt, *evidence) for loop in _LOOPS for attempt in _ATTEMPTS
+                      for evidence in _REMOTE_EVIDENCE)
 
 
 class RetryLoopTracker(ImportAliases):
     """Finds retry loops; subclasses decide which of them are findings."""
 
     tokens = REMOTE_TOKENS
+    code_tokens = True
     fields = frozenset({"call", "callee", "host", "target", "attempts", "pause"})
 
     def __init__(self, scan, rule, options) -> None:
@@ -477,7 +496,7 @@ class UnboundedRetry(RetryLoopTracker):
     """``while True`` retry loops that never give up, and retry decorators without a stop."""
 
     name = "unbounded-retry"
-    tokens = (*REMOTE_TOKENS, "retry", "backoff", "Retrying")
+    tokens = (*REMOTE_TOKENS, "tenacity", "backoff", "retrying")  # the roots of _STOP_KEYWORDS
     fields = RetryLoopTracker.fields | frozenset({"policy"})
 
     def found(self, retry: RetryLoop) -> None:
@@ -640,7 +659,9 @@ class BatchRemoteCallWithoutRetry(Detector):
     """
 
     name = "batch-remote-call-without-retry"
-    tokens = ("requests", "httpx", "aiohttp", "urlopen", "urlretrieve")
+    # The roots of _NO_DEFAULT_RETRY (huggingface_hub's get_session is a requests.Session).
+    tokens = ("requests", "httpx", "aiohttp", "urllib", "huggingface_hub")
+    code_tokens = True
     fields = frozenset({"call", "callee", "host", "target", "items"})
 
     def __init__(self, scan, rule, options) -> None:
