@@ -46,10 +46,10 @@ DDP_WRAPPERS = frozenset({
 })
 
 
-def last_names(qualified_names) -> list[str]:
-    """The names a file must write to call any of these (code-name prefilter tokens,
-    each next to its root module, ``torch``)."""
-    return sorted({name.rpartition(".")[2] for name in qualified_names})
+def last_names(qualified_names) -> frozenset[str]:
+    """The names a file writes to call one of these: prefilter tokens (any one of them),
+    next to their root module, ``torch``."""
+    return frozenset(name.rpartition(".")[2] for name in qualified_names)
 
 
 def starts_one_process_world(call: cst.Call) -> bool:
@@ -296,7 +296,7 @@ class RankAgnosticDevice(_DeviceDetector):
     device, which is GPU 0 on every rank unless something selects the rank's device."""
 
     name = "rank-agnostic-device"
-    tokens = tuple(("torch", name) for name in last_names(INIT_PROCESS_GROUP))
+    tokens = (("torch", last_names(INIT_PROCESS_GROUP)),)
     code_tokens = True
     fields = frozenset({"placement"})
 
@@ -390,7 +390,7 @@ EVAL_WORDS = ("val", "test", "eval", "dev", "valid", "predict", "infer", "calib"
 @register
 class DdpWithoutDistributedSampler(Detector):
     name = "ddp-without-distributed-sampler"
-    tokens = tuple(("torch", wrapper, loader) for wrapper in last_names(DDP_WRAPPERS) for loader in last_names(DATA_LOADERS))
+    tokens = (("torch", last_names(DDP_WRAPPERS), last_names(DATA_LOADERS)),)
     code_tokens = True
     fields = frozenset({"loader"})
 
@@ -476,7 +476,7 @@ BACKEND_CHOICE_WORDS = (
 @register
 class DataParallelWrap(_DeviceDetector):
     name = "data-parallel"
-    tokens = tuple(("torch", name) for name in last_names(DATA_PARALLEL))
+    tokens = (("torch", last_names(DATA_PARALLEL)),)
     code_tokens = True
 
     def __init__(self, scan, rule, options) -> None:

@@ -52,25 +52,15 @@ def _root(qualified: str) -> str:
     return qualified.partition(".")[0]
 
 
-# Code names a file holds if RequestHandlers can find a handler in it (one group of each):
-# a qualified name's root is an imported module, written in an import statement.
-HANDLER_TOKENS = (
-    *sorted(WEB_FRAMEWORKS | {_root(name) for names, _ in _SERVING_CLASSES for name in names}
-            | {_root(name) for name in _RAY_DEPLOYMENT} | {"gradio", "TritonPythonModel"}),
+# Code names a file holds if RequestHandlers can find a handler in it, any one of these
+# (a qualified name's root is an imported module, written in an import statement).
+HANDLER_TOKENS = frozenset({
+    *WEB_FRAMEWORKS, *(_root(name) for names, _ in _SERVING_CLASSES for name in names),
+    *(_root(name) for name in _RAY_DEPLOYMENT), "gradio", "TritonPythonModel",
     *((name, *_LAMBDA_PARAMS) for name in _LAMBDA_HANDLERS),
-    *(("model_fn", name) for name in sorted(_SAGEMAKER_HANDLERS)),
-)
+    *(("model_fn", name) for name in _SAGEMAKER_HANDLERS),
+})
 
-
-def in_handler_tokens(groups) -> tuple[tuple, ...]:
-    """Token groups for a rule that reports only inside a request handler: each of
-    ``groups`` (a word or a tuple of words) together with any one handler group."""
-    handlers = frozenset(handler if isinstance(handler, str) else tuple(handler) for handler in HANDLER_TOKENS)
-    return tuple((*_group(found), handlers) for found in groups)
-
-
-def _group(token) -> tuple[str, ...]:
-    return (token,) if isinstance(token, str) else tuple(token)
 # A handler named like this exists to (re)load a model: loading is its job.
 _LOADING_ENDPOINT = re.compile(r"load|switch|register|refresh|update|download|upload|deploy|warm|init|setup|"
                                r"startup|set_model|change_model|select_model|swap|add_model", re.I)
@@ -238,9 +228,9 @@ def is_model_load(site: CallSite, imported: ImportedNames) -> bool:
 @register
 class ModelLoadedPerRequest(_HandlerDetector):
     name = "model-loaded-per-request"
-    # A loader's root module and its own name; any receiver's from_pretrained.
-    tokens = in_handler_tokens(["from_pretrained", ("mlflow", "load_model"),
-                                *sorted({(_root(name), name.rpartition(".")[2]) for name in _MODEL_LOADERS})])
+    # Any loader (its root module and its own name, or any receiver's from_pretrained) and any handler.
+    tokens = ((frozenset({"from_pretrained", ("mlflow", "load_model"),
+                          *((_root(name), name.rpartition(".")[2]) for name in _MODEL_LOADERS)}), HANDLER_TOKENS),)
     code_tokens = True
     fields = frozenset({"call", "handler"})
 
@@ -305,9 +295,9 @@ _GRAD_OFF_TEXT = re.compile(r"set_grad_enabled\(\s*False|requires_grad_\(\s*Fals
 @register
 class InferenceWithAutograd(_HandlerDetector):
     name = "inference-without-no-grad"
-    # Where _TORCH_MODELS can match: its roots and a name each writes.
-    tokens = in_handler_tokens([("transformers", "from_pretrained"), ("torch", "load"), ("timm", "create_model"),
-                                ("torchvision", "models")])
+    # Where _TORCH_MODELS can match (a root and a name each writes) and any handler.
+    tokens = ((frozenset({("transformers", "from_pretrained"), ("torch", "load"), ("timm", "create_model"),
+                          ("torchvision", "models")}), HANDLER_TOKENS),)
     code_tokens = True
     fields = frozenset({"call", "handler"})
 
