@@ -20,8 +20,9 @@ from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, liter
 from reviewer.ruleset.detector import Detector, register
 
 CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
-# What may stand between two tokens of an argument list: spaces, line breaks, comments.
-_GAP = r"(?:\s|\\|#[^\n]*\n)*"
+# What may follow a string literal before the next comma or parenthesis: spaces, line
+# continuations, comments, empty strings glued on.
+_AFTER_STRING = r"""["'](?:[\s\\"'rRuU]|#[^\n]*\n)*"""
 # A branch whose test says any of these was written with several processes or devices in
 # mind: what it pins is the single-process path, a deliberate per-rank choice, or a default
 # for a missing index (``if device.index is None``) when comparing devices.
@@ -157,9 +158,9 @@ class HardcodedGpuIndex(_DeviceDetector):
         re.compile("cuda:"),  # "cuda:0" as a device, map_location, ...
         re.compile("CUDA_VISIBLE_DEVICES"),  # os.environ["CUDA_VISIBLE_DEVICES"] = "0"
         "device_ids",
-        # torch.device("cuda", 0): the string is followed by a comma unless the index comes first.
-        ("torch", "device", re.compile(rf"""cuda["']+{_GAP},""")),
-        ("torch", "device", re.compile(rf"\bindex{_GAP}="), re.compile("cuda[\"']")),
+        # torch.device("cuda", 0): the string is followed by a comma, or closes the call after index=0.
+        ("torch", "device", re.compile(f"cuda{_AFTER_STRING},")),
+        ("torch", "device", "index", re.compile(rf"cuda{_AFTER_STRING}\)")),
     )
     code_tokens = True
     fields = frozenset({"index", "scenario"})
