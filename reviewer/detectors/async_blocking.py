@@ -40,7 +40,9 @@ _LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"}
 
 class _BlockingInAsync(FeedsLocalCalls, Detector):
     kinds: ClassVar[frozenset[str]] = frozenset()
-    tokens = ("async",)
+    # An async function in the code, written as __init__ looks for it.
+    tokens = (("async", "async def"),)
+    code_tokens = True
     fields = frozenset({"call", "callee", "host", "target", "blocking", "helper"})
 
     def __init__(self, scan, rule, options) -> None:

@@ -47,8 +47,9 @@ class UnboundedMemoization(Detector):
     (a ``text``, ``prompt``, ``user_id`` parameter); on a method every ``self`` is kept too."""
 
     name = "unbounded-memoization"
-    # functools' decorators: the module is imported by name wherever they resolve.
-    tokens = (("functools", "cache"), ("functools", "lru_cache"))
+    # functools' decorators: the module is imported by name wherever they resolve, and
+    # lru_cache is unbounded only with a literal maxsize=None.
+    tokens = (("functools", "cache"), ("functools", "lru_cache", "None"))
     code_tokens = True
     fields = frozenset({"decorator", "keys"})
 
