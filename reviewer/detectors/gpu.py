@@ -20,6 +20,8 @@ from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, liter
 from reviewer.ruleset.detector import Detector, register
 
 CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
+# What may stand between two tokens: spaces, line continuations, comments.
+_GAP = r"(?:\s|\\|#[^\n]*\n)*"
 # What may follow a string literal before the next comma or parenthesis: spaces, line
 # continuations, comments, empty strings glued on.
 _AFTER_STRING = r"""["'](?:[\s\\"'rRuU]|#[^\n]*\n)*"""
@@ -525,7 +527,15 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
     """
 
     name = "torch-load-without-map-location"
-    tokens = (("torch", "load"),)
+    tokens = (("torch", "load", frozenset({
+        # How a call resolves to torch.load (reviewer/engine/names.py): written out, imported
+        # from torch, or through another name for torch: an import or with ... as, an
+        # assignment (= torch, := torch), an annotation (: torch, Optional[torch], None | torch).
+        re.compile(rf"\btorch{_GAP}\.{_GAP}load\b"),
+        re.compile(r"\bfrom[\s\\]+torch[\s\\]+import\b(?:[^\n;(\\]|\\[\s\S])*(?:\((?:[^)#]|#[^\n]*\n)*)?\bload\b"),
+        re.compile(r"\btorch(?:[\s\\)]|#[^\n]*\n)*as\b"),
+        re.compile(r"[=:\[,(|](?:[\s\\(]|#[^\n]*\n)*torch\b(?![\s\\]*\.)"),
+    })),)
     code_tokens = True
     fields = frozenset({"target"})
 
