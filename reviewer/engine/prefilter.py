@@ -18,10 +18,13 @@ from typing import Sequence
 
 from reviewer.ruleset.schema import CompiledRule
 
+# DOTALL: an escape may be a backslash before a line end. A prefix only counts at the
+# start of a word; a plain string may follow a word directly (``return"x"``).
 _STRINGS_AND_COMMENTS = re.compile(
     r"\#[^\n]*"
-    r"|(?<!\w)(?P<prefix>[rRbBuUfF]{0,2})"
-    r"""(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")"""
+    r"|(?:(?<!\w)(?P<prefix>[rRbBuUfF]{1,2}))?"
+    r"""(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""",
+    re.DOTALL,
 )
 _NAME = re.compile(r"[^\W\d]\w*")
 

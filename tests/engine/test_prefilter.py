@@ -26,6 +26,13 @@ def test_a_quote_inside_a_comment_or_another_string_does_not_hide_code():
     assert {"x", "requests", "get", "u", "s", "retry"} <= FileText(text).code_names
 
 
+def test_line_continuations_in_strings_and_strings_right_after_a_word_keep_the_scanner_in_step():
+    text = 'PROMPT = """\\\nline "one"\n"""\nx = \'a\\\nb\'\ndef f():\n    return"it\'s"\nopen(path)\n'
+    names = FileText(text).code_names
+    assert {"PROMPT", "x", "f", "open", "path"} <= names
+    assert not names & {"line", "one", "it"}
+
+
 def rule(id_, tokens, code_tokens):
     return dataclasses.replace(load_rules()[id_], tokens=frozenset(tokens), code_tokens=code_tokens)
 
