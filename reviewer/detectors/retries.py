@@ -46,7 +46,7 @@ from reviewer.detectors.remote_calls import (
     is_remote_call,
     is_sleep,
 )
-from reviewer.detectors.timeouts import network_command, passes
+from reviewer.detectors.timeouts import network_command, passes, root_and_name
 from reviewer.engine.names import dotted_name
 from reviewer.engine.runner import call_fields
 from reviewer.engine.walk import child_nodes, descendants
@@ -659,8 +659,7 @@ class BatchRemoteCallWithoutRetry(Detector):
     """
 
     name = "batch-remote-call-without-retry"
-    # The roots of _NO_DEFAULT_RETRY (huggingface_hub's get_session is a requests.Session).
-    tokens = ("requests", "httpx", "aiohttp", "urllib", "huggingface_hub")
+    tokens = root_and_name(_NO_DEFAULT_RETRY)
     code_tokens = True
     fields = frozenset({"call", "callee", "host", "target", "items"})
 

@@ -33,6 +33,12 @@ _ADAPTERS = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
 _PARTIAL_TIMEOUT = re.compile(r"\.(request|get|post|put|patch|delete|head|options)\s*=\s*(functools\.)?partial\([^)]*timeout", re.S)
 
 
+def root_and_name(qualified_names) -> tuple[tuple[str, str], ...]:
+    """Prefilter tokens for calls resolved to these names: the root module and the last name,
+    both written in the code wherever the resolver names a call so."""
+    return tuple(sorted({(q.partition(".")[0], q.rpartition(".")[2]) for q in qualified_names}))
+
+
 def argument(call: cst.Call, name: str, position: int | None = None) -> Any:
     """The expression passed for a parameter; None if absent; unknown (see is_unknown) if a splat may hold it."""
     if any(arg.star == "**" for arg in call.args):
@@ -118,7 +124,10 @@ class HttpCallWithoutTimeout(FeedsLocalCalls, _DeferredDetector):
     """
 
     name = "http-call-without-timeout"
-    tokens = ("requests", "urlopen", "urllib3", "get_session")
+    # Every call it checks (a Session from a same-module helper is a requests one, called
+    # with a verb: among the session methods).
+    tokens = root_and_name(REQUESTS_FUNCTIONS + REQUESTS_SESSION_METHODS + URLOPEN + URLLIB3_CALLS)
+    code_tokens = True
     fields = _CALL_FIELDS
 
     _requests = frozenset(REQUESTS_FUNCTIONS)
@@ -345,6 +354,7 @@ class SubprocessWithoutTimeout(Detector):
 
     name = "subprocess-without-timeout"
     tokens = ("subprocess",)
+    code_tokens = True
     fields = _CALL_FIELDS | frozenset({"command"})
 
     def __init__(self, scan, rule, options) -> None:
