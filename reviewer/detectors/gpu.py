@@ -156,7 +156,8 @@ class _DeviceDetector(Detector):
 class HardcodedGpuIndex(_DeviceDetector):
     name = "hardcoded-gpu-index"
     tokens = (
-        "cuda",  # torch.cuda.set_device(0), torch.cuda.device(0), x.cuda(0)
+        ("cuda", frozenset({"set_device", "device"})),  # torch.cuda.set_device(0), x.cuda(device=0)
+        ("cuda", re.compile(rf"\bcuda(?:{_GAP}\))*{_GAP}\((?:{_GAP}[(\-+])*{_GAP}\d")),  # x.cuda(0)
         re.compile("cuda:"),  # "cuda:0" as a device, map_location, ...
         re.compile("CUDA_VISIBLE_DEVICES"),  # os.environ["CUDA_VISIBLE_DEVICES"] = "0"
         "device_ids",
