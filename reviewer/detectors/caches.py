@@ -719,7 +719,10 @@ def _is_registrar(function: cst.FunctionDef, key: cst.BaseExpression, value: cst
 _MANUAL_RESETS = re.compile(r"^_*(clear|reset|close|flush|shutdown|cleanup|teardown|invalidate|__exit__|__del__)",
                             re.IGNORECASE)
 _CACHE_NAMES = re.compile(r"(cache|memo)", re.IGNORECASE)
-_CACHE_ATTRIBUTE = re.compile(r"self\s*\.\s*\w*(?i:cache|memo)")
+# ``self.<a cache name>[: annotation] = {`` or ``= <a call>(``: how _dicts_made_in's
+# assignment of an empty mapping (a dict display, or a call of dict, OrderedDict or
+# defaultdict under any alias) is written.
+_CACHE_ATTRIBUTE = re.compile(r"self[\s\\]*\.[\s\\]*\w*(?i:cache|memo)\w*[\s\\]*(?::[^=]*)?=[\s\\(]*(?:\{|[\w.]+[\s\\]*\()")
 # Methods that report a size rather than act on it.
 _SIZE_REPORTS = re.compile(r"^(__len__|__repr__|__str__|size|stats|count|__sizeof__)$")
 # Keys drawn from a small fixed set: one entry per device, dtype, layer or configured name.
