@@ -58,3 +58,29 @@ def test_code_tokens_look_for_names_raw_tokens_for_text_and_patterns_search():
 def test_a_rule_without_tokens_sees_every_file():
     everything = rule("ERR001", set(), True)
     assert admitted([everything], "") == [everything]
+
+
+# Findings the earlier, word-only tokens hid: each file was kept out of the rule that flags it.
+ONCE_HIDDEN = {
+    "retries.py": ("import time\n\n\ndef pull(client):\n    for _ in range(3):\n        try:\n"
+                   "            return client.fetch_data()\n        except Exception:\n            time.sleep(1)\n\n\n"
+                   "def pull2(client):\n    while True:\n        try:\n            return client.download_file()\n"
+                   "        except ConnectionError:\n            pass\n\n\n"
+                   "def fetch_all(urls):\n    from huggingface_hub import get_session\n    for url in urls:\n"
+                   "        get_session().get(url, timeout=3)\n",
+                   {"RTY001", "RTY002", "RTY004"}),
+    "hosts.py": ('DOC_HOST = "http://203.0.113.5:8000/v1"\nOTHER = "198.18.0.7"\nUPPER = "http://METRICS.CORP:9000"\n',
+                 {"CFG002"}),
+    "train.py": ("from lib import Runner\n\nt = Runner()\ntotal = 90\nfor Epoch in range(total):\n    t.TrainStep(Epoch)\n",
+                 {"CKP001"}),
+}
+
+
+def test_files_the_old_words_kept_out_reach_their_rules():
+    from reviewer.engine.pipeline import Target, analyze
+    from reviewer.ruleset.loader import select_rules
+
+    rules = select_rules(load_rules()).rules
+    for path, (code, expected) in ONCE_HIDDEN.items():
+        result = analyze([Target(path, data=code.encode())], rules, max_bytes=10**6, jobs=1)
+        assert {f.rule for f in result.findings} >= expected, path
