@@ -157,7 +157,7 @@ class HardcodedGpuIndex(_DeviceDetector):
     name = "hardcoded-gpu-index"
     tokens = (
         ("cuda", frozenset({"set_device", "device"})),  # torch.cuda.set_device(0), x.cuda(device=0)
-        ("cuda", re.compile(rf"\bcuda(?:{_GAP}\))*{_GAP}\((?:{_GAP}[(\-+])*{_GAP}\d")),  # x.cuda(0)
+        ("cuda", re.compile(rf"cuda(?:{_GAP}\))*{_GAP}\((?:{_GAP}[(\-+])*{_GAP}\d")),  # x.cuda(0)
         re.compile("cuda:"),  # "cuda:0" as a device, map_location, ...
         re.compile("CUDA_VISIBLE_DEVICES"),  # os.environ["CUDA_VISIBLE_DEVICES"] = "0"
         "device_ids",
@@ -532,9 +532,9 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
         # How a call resolves to torch.load (reviewer/engine/names.py): written out, imported
         # from torch, or through another name for torch: an import or with ... as, an
         # assignment (= torch, := torch), an annotation (: torch, Optional[torch], None | torch).
-        re.compile(rf"\btorch{_GAP}\.{_GAP}load\b"),
-        re.compile(r"\bfrom[\s\\]+torch[\s\\]+import\b(?:[^\n;(\\]|\\[\s\S])*(?:\((?:[^)#]|#[^\n]*\n)*)?\bload\b"),
-        re.compile(r"\btorch(?:[\s\\)]|#[^\n]*\n)*as\b"),
+        re.compile(rf"torch{_GAP}\.{_GAP}load\b"),
+        re.compile(r"from[\s\\]+torch[\s\\]+import\b(?:[^\n;(\\]|\\[\s\S])*(?:\((?:[^)#]|#[^\n]*\n)*)?\bload\b"),
+        re.compile(r"torch(?:[\s\\)]|#[^\n]*\n)*as\b"),
         re.compile(r"[=:\[,(|](?:[\s\\(]|#[^\n]*\n)*torch\b(?![\s\\]*\.)"),
     })),)
     code_tokens = True
