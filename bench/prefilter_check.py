@@ -26,11 +26,11 @@ from reviewer.types import Skipped
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dirs", nargs="+", type=Path)
-    parser.add_argument("--rules", nargs="+", metavar="ID", help="only these rules (default: all default rules)")
+    parser.add_argument("--rules", nargs="+", metavar="ID",
+                        help="only these rules, preview ones included (default: the default rules)")
     args = parser.parse_args(argv)
-    rules = [r for r in select_rules(load_rules()).rules if r.change is None]
-    if args.rules:
-        rules = [r for r in rules if r.id in set(args.rules)]
+    # Naming a rule selects it, preview rules included.
+    rules = [r for r in select_rules(load_rules(), select=args.rules or ()).rules if r.change is None]
     files = checked = kept_out = differences = 0
     for directory in args.dirs:
         for path in sorted(directory.rglob("*.py")):
