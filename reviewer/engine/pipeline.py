@@ -36,9 +36,9 @@ from reviewer.engine.source import Source, SourceError, decode_source, read_sour
 from reviewer.ruleset.schema import CompiledRule
 from reviewer.types import RunResult, Skipped
 
-# Below this many files a pool costs more than it saves: a forked worker starts with the
-# engine and the rules in memory (milliseconds), a spawned one imports them (half a second).
-MIN_FILES_PER_WORKER = 4 if sys.platform.startswith("linux") else 8
+# Below this many files a pool costs more than it saves (most files of a small change
+# never get past the prefilter, and a second core may be busy).
+MIN_FILES_PER_WORKER = 8
 # A run without workers parses bigger files in a worker of their own, where the time
 # limit can stop the native parser (about a second of parsing at this size).
 ISOLATE_ABOVE_BYTES = 256_000
