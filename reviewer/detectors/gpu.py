@@ -16,6 +16,7 @@ from reviewer.detectors.ml_code import (
     mentions,
     uses_training_framework,
 )
+from reviewer.engine.prefilter import last_names
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -47,12 +48,6 @@ DDP_WRAPPERS = frozenset({
     "torch.distributed.fsdp.fully_shard",
     "torch.distributed._composable.fsdp.fully_shard",
 })
-
-
-def last_names(qualified_names) -> frozenset[str]:
-    """The names a file writes to call one of these: prefilter tokens (any one of them),
-    next to their root module, ``torch``."""
-    return frozenset(name.rpartition(".")[2] for name in qualified_names)
 
 
 def starts_one_process_world(call: cst.Call) -> bool:

@@ -28,14 +28,8 @@ from reviewer.detectors.scale_signals import (
     walk,
 )
 from reviewer.detectors.remote_calls import HTTPX_SYNC, REQUESTS_FUNCTIONS, REQUESTS_SESSION_METHODS
+from reviewer.engine.prefilter import names_of
 from reviewer.ruleset.detector import Detector, register
-
-
-def code_names(qualified: str) -> tuple[str, ...]:
-    """The names a qualified name is built from: the resolver only builds one out of names in the
-    code (imports, attributes, assignments), except a builtin's module, so each is a prefilter word."""
-    parts = qualified.split(".")
-    return tuple(dict.fromkeys(parts[1:] if parts[0] == "builtins" else parts))
 
 
 # -- LOAD001 -------------------------------------------------------------------
@@ -318,7 +312,7 @@ class WholeFileRead(BindingDetector):
     # array loader; the openers all end in `open`, which is the whole of `builtins.open`.
     tokens = (
         *sorted({qualified.rsplit(".", 1)[1] for qualified in _FILE_OPENERS | _WHOLE_TEXT_READERS}),
-        *(code_names(qualified) for qualified in _ARRAY_LOADERS),
+        *(names_of(qualified) for qualified in _ARRAY_LOADERS),
     )
     code_tokens = True
     fields = frozenset({"file", "instead"})
@@ -574,7 +568,7 @@ class DbFetchAll(BindingDetector):
     tokens = (
         "fetchall",
         ("all", "query", re.compile(r"sess(ion)?\b", re.IGNORECASE)),
-        *(("all", *code_names(root)) for root in _DB_ROOTS + _ORM_SESSIONS),
+        *(("all", *names_of(root)) for root in _DB_ROOTS + _ORM_SESSIONS),
     )
     code_tokens = True
     fields = frozenset({"query", "table"})
@@ -799,7 +793,7 @@ _DRIVER_COLLECTORS: dict[str, tuple[str, ...]] = {
 
 _ENGINES = (("spark", _SPARK_ROOTS), ("dask", _DASK_ROOTS), ("ray", _RAY_DATA_ROOTS))
 # The names in the code a chain of each engine starts from (Spark's may start from the ambient `spark`).
-_ENGINE_ROOT_NAMES = {engine: [code_names(root) for root in roots] for engine, roots in _ENGINES}
+_ENGINE_ROOT_NAMES = {engine: [names_of(root) for root in roots] for engine, roots in _ENGINES}
 _ENGINE_ROOT_NAMES["spark"] += [(name,) for name in sorted(_AMBIENT_SPARK_NAMES)]
 
 
@@ -919,7 +913,7 @@ class StreamMaterialized(BindingDetector):
     tokens = (
         ("boto3", "get_paginator", "paginate"),
         ("boto3", _BOTO3_COLLECTIONS),
-        *((*code_names(package), frozenset(_BLOB_LISTINGS)) for package in _BLOB_PACKAGES),
+        *((*names_of(package), frozenset(_BLOB_LISTINGS)) for package in _BLOB_PACKAGES),
         ("huggingface_hub", frozenset(_HUB_MODEL_LISTINGS)),
         ("datasets", "load_dataset", "streaming", "True"),
     )
@@ -1021,8 +1015,8 @@ class DownloadBuffered(BindingDetector):
     # A write of a response's `content` (requests, httpx, the Hub's session), of `urlopen(...).read()`
     # or of an S3 `get_object`'s body `read()`: the names of the writer and the download are in the code.
     tokens = (
-        *((frozenset(_WRITERS), "content", *code_names(get)) for get in sorted(_HTTP_GETS)),
-        *((frozenset(_WRITERS), "read", *code_names(opener)) for opener in sorted(_URL_OPENERS)),
+        *((frozenset(_WRITERS), "content", *names_of(get)) for get in sorted(_HTTP_GETS)),
+        *((frozenset(_WRITERS), "read", *names_of(opener)) for opener in sorted(_URL_OPENERS)),
         (frozenset(_WRITERS), "read", "get_object", "boto3"),
     )
     code_tokens = True

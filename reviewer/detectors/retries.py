@@ -46,8 +46,9 @@ from reviewer.detectors.remote_calls import (
     is_remote_call,
     is_sleep,
 )
-from reviewer.detectors.timeouts import network_command, passes, root_and_name
+from reviewer.detectors.timeouts import network_command, passes
 from reviewer.engine.names import dotted_name
+from reviewer.engine.prefilter import root_and_last
 from reviewer.engine.runner import call_fields
 from reviewer.engine.walk import child_nodes, descendants
 from reviewer.questions import field_text
@@ -659,7 +660,7 @@ class BatchRemoteCallWithoutRetry(Detector):
     """
 
     name = "batch-remote-call-without-retry"
-    tokens = root_and_name(_NO_DEFAULT_RETRY)
+    tokens = tuple(sorted(set(map(root_and_last, _NO_DEFAULT_RETRY))))
     code_tokens = True
     fields = frozenset({"call", "callee", "host", "target", "items"})
 

@@ -23,6 +23,7 @@ import libcst as cst
 
 from reviewer.detectors.ml_code import CallSite, FunctionSite, ImportedNames, ModuleCalls
 from reviewer.engine.patterns import NamePattern
+from reviewer.engine.prefilter import root_and_last
 from reviewer.ruleset.detector import Detector, register
 
 WEB_FRAMEWORKS = frozenset({"fastapi", "flask", "quart", "sanic", "starlette", "aiohttp", "litestar",
@@ -48,15 +49,11 @@ _LAMBDA_HANDLERS = ("lambda_handler", "handler")
 _LAMBDA_PARAMS = ("event", "context")
 
 
-def _root(qualified: str) -> str:
-    return qualified.partition(".")[0]
-
-
 # Code names a file holds if RequestHandlers can find a handler in it, any one of these
 # (a qualified name's root is an imported module, written in an import statement).
 HANDLER_TOKENS = frozenset({
-    *WEB_FRAMEWORKS, *(_root(name) for names, _ in _SERVING_CLASSES for name in names),
-    *(_root(name) for name in _RAY_DEPLOYMENT), "gradio", "TritonPythonModel",
+    *WEB_FRAMEWORKS, *(root_and_last(name)[0] for names, _ in _SERVING_CLASSES for name in names),
+    *(root_and_last(name)[0] for name in _RAY_DEPLOYMENT), "gradio", "TritonPythonModel",
     *((name, *_LAMBDA_PARAMS) for name in _LAMBDA_HANDLERS),
     *(("model_fn", name) for name in _SAGEMAKER_HANDLERS),
 })
@@ -230,7 +227,7 @@ class ModelLoadedPerRequest(_HandlerDetector):
     name = "model-loaded-per-request"
     # Any loader (its root module and its own name, or any receiver's from_pretrained) and any handler.
     tokens = ((frozenset({"from_pretrained", ("mlflow", "load_model"),
-                          *((_root(name), name.rpartition(".")[2]) for name in _MODEL_LOADERS)}), HANDLER_TOKENS),)
+                          *map(root_and_last, _MODEL_LOADERS)}), HANDLER_TOKENS),)
     code_tokens = True
     fields = frozenset({"call", "handler"})
 

@@ -22,6 +22,7 @@ from reviewer.detectors.remote_calls import (
     URLOPEN,
     is_grpc_stub_call,
 )
+from reviewer.engine.prefilter import root_and_last
 from reviewer.engine.runner import call_fields
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
@@ -31,12 +32,6 @@ _CALL_FIELDS = frozenset({"call", "callee", "method", "host", "target"})
 _ADAPTERS = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
 # `session.request = functools.partial(session.request, timeout=...)` and friends.
 _PARTIAL_TIMEOUT = re.compile(r"\.(request|get|post|put|patch|delete|head|options)\s*=\s*(functools\.)?partial\([^)]*timeout", re.S)
-
-
-def root_and_name(qualified_names) -> tuple[tuple[str, str], ...]:
-    """Prefilter tokens for calls resolved to these names: the root module and the last name,
-    both written in the code wherever the resolver names a call so."""
-    return tuple(sorted({(q.partition(".")[0], q.rpartition(".")[2]) for q in qualified_names}))
 
 
 def argument(call: cst.Call, name: str, position: int | None = None) -> Any:
@@ -126,7 +121,7 @@ class HttpCallWithoutTimeout(FeedsLocalCalls, _DeferredDetector):
     name = "http-call-without-timeout"
     # Every call it checks (a Session from a same-module helper is a requests one, called
     # with a verb: among the session methods).
-    tokens = root_and_name(REQUESTS_FUNCTIONS + REQUESTS_SESSION_METHODS + URLOPEN + URLLIB3_CALLS)
+    tokens = tuple(sorted(set(map(root_and_last, REQUESTS_FUNCTIONS + REQUESTS_SESSION_METHODS + URLOPEN + URLLIB3_CALLS))))
     code_tokens = True
     fields = _CALL_FIELDS
 

@@ -68,6 +68,24 @@ class FileText:
         return held
 
 
+def names_of(qualified: str) -> tuple[str, ...]:
+    """Every name ``qualified`` is built from (prefilter words for a call resolved to it): the
+    resolver builds a qualified name only out of names in the code (imports, attributes,
+    assignments), except a builtin's module."""
+    parts = qualified.split(".")
+    return tuple(dict.fromkeys(parts[1:] if parts[0] == "builtins" else parts))
+
+
+def root_and_last(qualified: str) -> tuple[str, str]:
+    """A qualified name's imported root module and its own last name."""
+    return qualified.partition(".")[0], qualified.rpartition(".")[2]
+
+
+def last_names(qualified_names) -> frozenset[str]:
+    """The last names of these qualified names: any one of them (next to their root)."""
+    return frozenset(root_and_last(name)[1] for name in qualified_names)
+
+
 def admits(rule: CompiledRule, file: FileText) -> bool:
     """Whether ``rule`` could match this file (a rule without tokens may match any file)."""
     if not rule.tokens:
