@@ -1,3 +1,3 @@
-from reviewer.cli import main
+from reviewer.cli import console_script
 
-raise SystemExit(main())
+raise SystemExit(console_script())

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from reviewer import __version__
 from reviewer.commands import errors
+from reviewer.engine import heap
 
 FORMATS = ("text", "json", "sarif", "codeclimate", "markdown")
 DIFF_FORMATS = (*FORMATS, "github-review-json", "gitlab-discussions-json")
@@ -115,5 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return errors.EXIT_ERROR
 
 
+def console_script() -> int:
+    """`arch-review` and `python -m reviewer`: main, with the collector timed for a short-lived process."""
+    heap.pause_collector()
+    try:
+        return main()
+    finally:
+        heap.before_exit()
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console_script())

@@ -10,6 +10,7 @@ from pathlib import Path
 from reviewer import __version__
 from reviewer.commands.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError, warning
 from reviewer.config import Config, load_config, with_overrides
+from reviewer.engine import heap
 from reviewer.engine.files import anchor_globs, relative_posix
 from reviewer.report import ReportContext, color_wanted, render
 from reviewer.ruleset.loader import load_rules, select_rules
@@ -43,6 +44,7 @@ def load_setup(args: argparse.Namespace) -> Setup:
     unknown_overrides = sorted(set(config.severity) - set(everything))
     if unknown_overrides:
         raise UsageError(f"severity: unknown rule id(s): {', '.join(unknown_overrides)}")
+    heap.startup_done()
     return Setup(config, selection.rules)
 
 
@@ -58,7 +60,9 @@ def root_relative_excludes(config: Config, root: Path) -> tuple[str, ...]:
 
 def all_rules(args: argparse.Namespace) -> dict[str, CompiledRule]:
     config = load_config(Path(args.config) if getattr(args, "config", None) else None)
-    return load_rules(config.rules_dirs)
+    rules = load_rules(config.rules_dirs)
+    heap.startup_done()
+    return rules
 
 
 def emit(args: argparse.Namespace, setup: Setup, result: RunResult, root: Path) -> None:
