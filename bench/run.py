@@ -17,8 +17,9 @@ install the peers and fetch the pinned wheel; nothing else goes over the network
 
 Wall time is process start to exit, outputs written; peak memory is the largest sum of
 PSS over the process tree (sampled), and the largest single process's max RSS.
-Ratios are peer time / arch-review time, from the same run: the machine may be loaded,
-so absolute numbers are noisy, the ratios much less so. Standard library only.
+Ratios are peer time / arch-review time, from the same run, whose runs take turns (run i of
+every case, then run i+1): the machine may be loaded, so absolute numbers are noisy, the
+ratios much less so. Standard library only.
 """
 
 from __future__ import annotations
@@ -510,24 +511,37 @@ class Case:
         return max(values) if values else None
 
 
-def run_case(case: Case, cwd: Path, runs: int, timeout: float) -> None:
+def run_cases(cases: Sequence[Case], cwd: Path, runs: int, timeout: float) -> None:
+    """Round robin: run i of every case before run i+1 of any, so a slow spell of the machine
+    (this class of machine has them) falls on every tool alike, not on whichever case met it."""
+    for case in cases:
+        if case.prime:
+            _run_once(case, cwd, timeout, None, runs)
+    for index in range(runs):
+        for case in cases:
+            _run_once(case, cwd, timeout, index, runs)
+
+
+def _run_once(case: Case, cwd: Path, timeout: float, index: int | None, runs: int) -> None:
+    """``index`` None: the unmeasured priming run."""
     if case.problem:
         return
     try:
-        if case.prime:
-            measure(case.argv, cwd, case.env, timeout)
-        for index in range(runs):
-            sample = measure(case.argv, cwd, case.env, timeout)
-            if sample.returncode not in case.ok_codes:
-                tail = " | ".join(sample.stderr.strip().splitlines()[-3:])  # type: ignore[attr-defined]
-                case.problem = f"failed: exit {sample.returncode}: {tail[:200]}"
-                return
-            case.samples.append(sample)
-            log(f"  {case.suite:4} {case.label:34} run {index + 1}/{runs}: {sample.seconds:8.2f} s")
+        sample = measure(case.argv, cwd, case.env, timeout)
     except subprocess.TimeoutExpired:
         case.problem = f"timed out after {timeout:.0f} s"
+        return
     except OSError as exc:
         case.problem = f"could not start: {exc}"
+        return
+    if index is None:
+        return
+    if sample.returncode not in case.ok_codes:
+        tail = " | ".join(sample.stderr.strip().splitlines()[-3:])  # type: ignore[attr-defined]
+        case.problem = f"failed: exit {sample.returncode}: {tail[:200]}"
+        return
+    case.samples.append(sample)
+    log(f"  {case.suite:4} {case.label:34} run {index + 1}/{runs}: {sample.seconds:8.2f} s")
 
 
 # --------------------------------------------------------------------------- cases
@@ -938,8 +952,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.only:
         cases = [c for c in cases if any(text in c.label for text in args.only)]
     log(f"{len(cases)} cases x {args.runs} run(s) on {corpus.repo}")
-    for case in cases:
-        run_case(case, corpus.repo, args.runs, args.timeout)
+    for suite in ("pr", "full"):
+        run_cases([c for c in cases if c.suite == suite], corpus.repo, args.runs, args.timeout)
     after = machine_line()
 
     header = [
