@@ -3,7 +3,7 @@
 Start-up builds a heap that lives until exit: the modules, LibCST's ~250 node classes,
 the detectors and the compiled rules. Collecting while it is built frees nothing, and
 every full collection after it, the last ones at interpreter exit included, walks all of
-it again: together a fifth of a ten-file `arch-review diff`. So the console script pauses
+it again: about a tenth of a second of a ten-file `arch-review diff`. So the console script pauses
 the collector during start-up, then freezes what start-up built (`gc.freeze`: left out of
 later collections, and its pages are not written to by the collector in forked workers, the
 pattern the gc module's documentation gives for pre-fork servers), and freezes again just
