@@ -116,11 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return errors.EXIT_ERROR
 
 
-def console_script() -> int:
-    """`arch-review` and `python -m reviewer`: main, with the collector timed for a short-lived process."""
+def console_script(argv: Sequence[str] | None = None) -> int:
+    """A process's entry (`arch-review`, `python -m reviewer`, the GitHub Action): main, with
+    the collector timed for a short-lived process."""
     heap.pause_collector()
     try:
-        return main()
+        return main(argv)
     finally:
         heap.before_exit()
 

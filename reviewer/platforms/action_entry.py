@@ -40,7 +40,7 @@ def prepare_environment(environ: dict[str, str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from reviewer.cli import main as cli_main
+    from reviewer.cli import console_script
 
     prepare_environment(os.environ)  # type: ignore[arg-type]
     directory = _input("working-directory", os.environ)
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             print(f"arch-review: error: working-directory {directory!r}: {exc.strerror}", file=sys.stderr)
             return 2
-    return cli_main([*build_argv(os.environ), *(argv if argv is not None else sys.argv[1:])])
+    return console_script([*build_argv(os.environ), *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":
