@@ -656,7 +656,8 @@ class BatchRemoteCallWithoutRetry(Detector):
     is inside a ``try`` (its failure is handled, one way or another), when an
     enclosing function is decorated by something named like a retry or by a
     decorator of the module that loops around a ``try``, and for clients that
-    retry by default (boto3, openai, anthropic).
+    retry by default (boto3, openai, anthropic). A loop over a literal ``range`` or
+    over a collection written out in the code walks a fixed few items, not a data set.
     """
 
     name = "batch-remote-call-without-retry"
@@ -696,9 +697,32 @@ class BatchRemoteCallWithoutRetry(Detector):
         if isinstance(iterator, cst.Call) and self.scan.names.qualify(iterator.func) == "builtins.range":
             if all(isinstance(literal_value(a.value), int) for a in iterator.args):
                 return False  # a fixed count: attempts, pages or a demo, not a data set
+        if self._written_out(iterator):
+            return False  # as fixed a count as a literal range
         targets = {n.value for n in [loop.target, *_walk(loop.target)] if isinstance(n, cst.Name)}
         used = {n.value for arg in call.args for n in [arg.value, *_walk(arg.value)] if isinstance(n, cst.Name)}
         return bool(targets & used)
+
+    def _written_out(self, iterable: cst.BaseExpression) -> bool:
+        """A collection written out element by element in the code: a display, or a
+        module or class constant bound once to one and never grown."""
+        if isinstance(iterable, cst.Call) and not iterable.args and isinstance(iterable.func, cst.Attribute) \
+                and iterable.func.attr.value in _DICT_VIEWS:
+            iterable = iterable.func.value
+        if isinstance(iterable, cst.Name):
+            name, scope = iterable.value, self.scan.module
+            if any(name in _parameters(frame.node) for frame in self.scan.context.frames
+                   if frame.kind in ("function", "lambda")):
+                return False
+        elif isinstance(iterable, cst.Attribute) and isinstance(iterable.value, cst.Name) \
+                and iterable.value.value in ("self", "cls") and self.scan.context.enclosing_class is not None:
+            name, scope = iterable.attr.value, self.scan.context.enclosing_class.node
+        else:
+            return _display(iterable)
+        values = _bindings(scope, name)
+        grown = re.search(rf"\b{re.escape(name)}\s*(\[[^\]\n]*\]\s*=[^=]|\.(append|extend|insert|update|setdefault|add)\()",
+                          self.scan.text)
+        return len(values) == 1 and _display(values[0]) and not grown
 
     def _retrying_decorator(self, function: cst.FunctionDef) -> bool:
         for decorator in function.decorators:
@@ -711,6 +735,42 @@ class BatchRemoteCallWithoutRetry(Detector):
                 if helper is not None and _loops_around_try(helper):
                     return True  # a retry decorator of the module, whatever its name
         return False
+
+
+_DICT_VIEWS = frozenset({"items", "keys", "values"})
+
+
+def _display(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return not any(isinstance(e, cst.StarredElement) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return not any(isinstance(e, cst.StarredDictElement) for e in node.elements)
+    return False
+
+
+def _parameters(function: cst.FunctionDef | cst.Lambda) -> set[str]:
+    return {n.name.value for n in descendants(function.params) if isinstance(n, cst.Param)}
+
+
+def _bindings(scope: cst.Module | cst.ClassDef, name: str) -> list[cst.BaseExpression | None]:
+    """What ``name`` (or ``self.name``/``cls.name`` in a class) is bound to anywhere in
+    ``scope``; None for a binding with no single value (``+=``, a ``for`` or ``with`` target)."""
+
+    def binds(target: cst.BaseExpression) -> bool:
+        if isinstance(scope, cst.ClassDef) and isinstance(target, cst.Attribute):
+            return target.attr.value == name and isinstance(target.value, cst.Name) \
+                and target.value.value in ("self", "cls")
+        return any(isinstance(n, cst.Name) and n.value == name for n in [target, *descendants(target)])
+
+    values: list[cst.BaseExpression | None] = []
+    for node in descendants(scope):
+        if isinstance(node, cst.Assign):
+            values += [node.value for t in node.targets if binds(t.target)]
+        elif isinstance(node, cst.AnnAssign) and binds(node.target):
+            values.append(node.value)
+        elif isinstance(node, (cst.AugAssign, cst.For, cst.CompFor, cst.AsName)):
+            values += [None] if binds(node.name if isinstance(node, cst.AsName) else node.target) else []
+    return values
 
 
 def _loops_around_try(function: cst.FunctionDef) -> bool:

@@ -190,6 +190,57 @@ def test_batch_remote_call_under_a_module_retry_decorator_is_covered():
     assert [f.line for f in findings(code, "RTY004")] == [20]
 
 
+def test_batch_remote_call_over_a_collection_written_in_the_code_is_a_fixed_count():
+    code = """
+        import urllib.request
+
+        MIRRORS = ("https://a.example/mnist.pt", "https://b.example/mnist.pt")
+        WEIGHTS = {"encoder": "https://a.example/enc.pt", "decoder": "https://a.example/dec.pt"}
+        SHARDS = []
+
+        class Demo:
+            RESOURCES = ("https://a.example/train.pt", "https://a.example/test.pt")
+
+            def download(self, out):
+                for url in self.RESOURCES:
+                    urllib.request.urlretrieve(url, out)
+                for url in ["https://a.example/x.pt", "https://a.example/y.pt"]:
+                    urllib.request.urlretrieve(url, out)
+                for url in MIRRORS:
+                    urllib.request.urlretrieve(url, out)
+                for name, url in WEIGHTS.items():
+                    urllib.request.urlretrieve(url, name)
+
+        def fetch_shards(out, MIRRORS):
+            for url in SHARDS:
+                urllib.request.urlretrieve(url, out)
+            for url in MIRRORS:
+                urllib.request.urlretrieve(url, out)
+
+        def add_shard(url):
+            SHARDS.append(url)
+        """
+    # SHARDS grows at run time and the parameter MIRRORS hides the constant: both unknown.
+    assert [f.line for f in findings(code, "RTY004")] == [23, 25]
+
+
+def test_batch_remote_call_over_a_class_constant_an_instance_replaces_is_reported():
+    code = """
+        import requests
+
+        class Crawler:
+            URLS = ("https://a.example/1", "https://a.example/2")
+
+            def __init__(self, urls):
+                self.URLS = urls
+
+            def crawl(self):
+                for url in self.URLS:
+                    requests.get(url, timeout=10)
+        """
+    assert [f.line for f in findings(code, "RTY004")] == [12]
+
+
 def test_a_pause_the_loop_doubles_is_backoff():
     code = """
         import time, urllib.request
