@@ -212,3 +212,16 @@ def test_tmo001_huggingface_hub_get_session_has_no_default_timeout():
     code = "from huggingface_hub.utils import get_session\nget_session().get('https://huggingface.co/api/models')\n"
     [finding] = findings(code, "TMO001")
     assert finding.message == "`get_session().get` has no timeout"
+
+
+@pytest.mark.parametrize(
+    "test_path, service_path",
+    [("fastchat/serve/test_throughput.py", "fastchat/serve/throughput.py"),
+     ("test_server.py", "server.py"),
+     ("pkg/conftest.py", "pkg/client.py")],
+)
+def test_tmo001_leaves_test_scripts_and_fixtures_alone(test_path, service_path):
+    # A person or a test runner waits on them and sees a hang; no service worker is held.
+    code = "import requests\nrequests.post(controller + '/list_models')\n"
+    assert findings(code, "TMO001", path=test_path) == []
+    assert len(findings(code, "TMO001", path=service_path)) == 1
