@@ -697,11 +697,9 @@ class BatchRemoteCallWithoutRetry(Detector):
         if isinstance(iterator, cst.Call) and self.scan.names.qualify(iterator.func) == "builtins.range":
             if all(isinstance(literal_value(a.value), int) for a in iterator.args):
                 return False  # a fixed count: attempts, pages or a demo, not a data set
-        if self._written_out(iterator):
-            return False  # as fixed a count as a literal range
         targets = {n.value for n in [loop.target, *_walk(loop.target)] if isinstance(n, cst.Name)}
         used = {n.value for arg in call.args for n in [arg.value, *_walk(arg.value)] if isinstance(n, cst.Name)}
-        return bool(targets & used)
+        return bool(targets & used) and not self._written_out(iterator)  # a written-out few: a fixed count too
 
     def _written_out(self, iterable: cst.BaseExpression) -> bool:
         """A collection written out element by element in the code: a display, or a
