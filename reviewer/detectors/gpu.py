@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from reviewer.detectors.ml_code import (
+    FunctionSite,
     ImportedNames,
     ModuleCalls,
     assigned_names,
@@ -16,6 +17,7 @@ from reviewer.detectors.ml_code import (
     mentions,
     uses_training_framework,
 )
+from reviewer.detectors.serving import _NO_GRAD
 from reviewer.engine.prefilter import last_names
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
@@ -472,6 +474,12 @@ BACKEND_CHOICE_WORDS = (
 )
 
 
+# set_grad_enabled(is_training) may leave gradients on.
+GRAD_OFF = frozenset(_NO_GRAD) - {"torch.set_grad_enabled"}
+# Calls that show a function trains: a wrap there is the training job's wrap.
+TRAINING_STEP_METHODS = frozenset({"backward", "step", "zero_grad", "train"})
+
+
 @register
 class DataParallelWrap(_DeviceDetector):
     name = "data-parallel"
@@ -481,6 +489,10 @@ class DataParallelWrap(_DeviceDetector):
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
         self.imports = ImportedNames()
+        self.calls = ModuleCalls.of(scan)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.calls.record_function(node)
 
     def visit_Import(self, node: cst.Import) -> None:
         super().visit_Import(node)
@@ -493,7 +505,7 @@ class DataParallelWrap(_DeviceDetector):
         self.imports.record_assign(node.target)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.scan.names.qualify(node.func) not in DATA_PARALLEL:
+        if self.calls.record_call(node).qualified not in DATA_PARALLEL:
             return
         context = self.scan.context
         owner = context.enclosing_class
@@ -502,8 +514,26 @@ class DataParallelWrap(_DeviceDetector):
             return
         self.remember(node)
 
+    def _only_infers(self, function_node: cst.CSTNode | None) -> bool:
+        """The function turns gradients off (``torch.no_grad``, ``.eval()``) and takes no
+        training step: an evaluate or predict pass, with no gradients for DDP to sync."""
+        site = self.calls.functions.get(id(function_node))
+        if site is None:
+            return False
+        methods = [c for c in site.calls if isinstance(c.node.func, cst.Attribute)]
+        if any(c.name in TRAINING_STEP_METHODS for c in methods):
+            return False
+        return any(c.name == "eval" and not c.node.args for c in methods) or self._turns_grad_off(site)
+
+    def _turns_grad_off(self, site: FunctionSite) -> bool:
+        decorators = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+                      for d in site.node.decorators]
+        return (any(c.qualified in GRAD_OFF for c in site.calls)
+                or any(self.scan.names.qualify(d) in GRAD_OFF for d in decorators))
+
     def finish(self) -> None:
-        self.candidates = [c for c in self.candidates if self.imports.reaches_through_import(c.node.func)]
+        self.candidates = [c for c in self.candidates if self.imports.reaches_through_import(c.node.func)
+                           and not self._only_infers(c.function_node)]
         self.report_candidates()
 
 

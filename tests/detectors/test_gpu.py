@@ -161,6 +161,38 @@ def test_gpu003_leaves_chosen_backends_and_type_checks(code):
     assert findings(code, "GPU003") == []
 
 
+INFERENCE_WRAP = "import torch\n{decorator}def {name}(model, batches):\n    {mode}\n    model = torch.nn.DataParallel(model)\n{body}"
+
+
+@pytest.mark.parametrize(
+    "decorator, mode, body",
+    [
+        ("", "model.eval()", "    return [model(b) for b in batches]\n"),
+        ("", "pass", "    with torch.no_grad():\n        return [model(b) for b in batches]\n"),
+        ("@torch.inference_mode()\n", "pass", "    return [model(b) for b in batches]\n"),
+    ],
+)
+def test_gpu003_leaves_inference_passes(decorator, mode, body):
+    code = INFERENCE_WRAP.format(decorator=decorator, name="predict", mode=mode, body=body)
+    assert findings(code, "GPU003") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    for b in batches:\n        model(b).sum().backward()\n        optimizer.step()\n",
+        "    with torch.set_grad_enabled(training):\n        return [model(b) for b in batches]\n",
+        "    return [model(b) for b in batches]\n",
+    ],
+)
+def test_gpu003_flags_wraps_that_may_train(body):
+    code = INFERENCE_WRAP.format(decorator="", name="fit", mode="pass", body=body)
+    assert len(findings(code, "GPU003")) == 1
+    evaluating_then_training = INFERENCE_WRAP.format(decorator="", name="fit", mode="model.eval()",
+                                                     body=body + "    model.train()\n")
+    assert len(findings(evaluating_then_training, "GPU003")) == 1
+
+
 @pytest.mark.parametrize(
     "code",
     [
