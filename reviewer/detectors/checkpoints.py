@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from reviewer.detectors.ml_code import CallSite, LoopRecorder, LoopSite, Loop, name_words
+from reviewer.detectors.scale_signals import walk
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -44,6 +45,8 @@ UPDATE_PHASE_WORDS = ("rollout", "replay", "buffer")
 # A function named like one update (``step``, ``update_policy``, ``train_batch``) runs
 # once per call of a loop elsewhere, whatever loops it has inside.
 ONE_UPDATE_WORDS = frozenset({"step", "update", "batch", "minibatch", "iteration"})
+# ``range(iters_per_epoch)``, ``while step < steps_per_epoch``: the loop is one epoch.
+_PER_EPOCH = re.compile(r"per_?epoch", re.IGNORECASE)
 
 
 def is_backward(call: CallSite) -> bool:
@@ -186,6 +189,8 @@ class TrainingLoopWithoutCheckpoint(LoopRecorder):
         """``for epoch in range(...)``, ``while step < max_steps``: the loop is the run's
         length. A loop over batches (``for batch in loader``) is one epoch of it."""
         node = loop.node
+        if self._bounded_by_one_epoch(node):
+            return False
         if isinstance(node, cst.For):
             ranged = _range_call(node.iter) is not None
             header = (self.scan.code(node.target) + " " + self.scan.code(node.iter)).lower()
@@ -195,6 +200,19 @@ class TrainingLoopWithoutCheckpoint(LoopRecorder):
             header = self.scan.code(node.test).lower()
         body = self.scan.code(node.body).lower() if isinstance(node, cst.For) else ""
         return not any(word in header or word in body for word in UPDATE_PHASE_WORDS)
+
+    def _bounded_by_one_epoch(self, node: Loop) -> bool:
+        """The loop's bound is a per-epoch count on its own (``range(steps_per_epoch)``,
+        ``while it < iters_per_epoch``): one epoch, whose epoch loop is elsewhere. A product
+        (``range(epochs * steps_per_epoch)``) is the whole run and does not count."""
+        if isinstance(node, cst.For):
+            ranges = [n for n in walk(node.iter) if _range_call(n) is n]
+            bounds = [r.args[1 if len(r.args) > 1 else 0].value for r in ranges if r.args]
+        elif isinstance(node.test, cst.Comparison):
+            bounds = [c.comparator for c in node.test.comparisons]
+        else:
+            bounds = []
+        return any(isinstance(b, (cst.Name, cst.Attribute)) and _PER_EPOCH.search(self.scan.code(b)) for b in bounds)
 
     def _is_toy(self, loop: LoopSite, reached: list[CallSite]) -> bool:
         limit = self.options["max_toy_steps"]

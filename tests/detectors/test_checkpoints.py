@@ -144,6 +144,35 @@ def test_ckp001_fit_loops_without_saving(code):
     assert finding.line == 3
 
 
+ONE_EPOCH_OF_ITERATIONS = (
+    "class BaseTask:\n"
+    "    def _train_inner_loop(self, epoch, iters_per_epoch, model, data_loader, optimizer):\n"
+    "        {loop}\n"
+    "            loss = self.train_step(model=model, samples=next(data_loader))\n"
+    "            loss.backward()\n"
+    "            optimizer.step()\n"
+)
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "for i in metric_logger.log_every(range(iters_per_epoch), log_freq, header):",
+        "for step in range(self.steps_per_epoch):",
+        "while i < iters_per_epoch:",
+    ],
+)
+def test_ckp001_a_loop_bounded_by_a_per_epoch_count_is_one_epoch(loop):
+    # the runner's epoch loop (another module) is the run, and saves after each epoch
+    assert findings(ONE_EPOCH_OF_ITERATIONS.format(loop=loop), "CKP001") == []
+
+
+def test_ckp001_a_loop_over_every_epochs_steps_is_still_the_run():
+    loop = "for step in range(num_epochs * iters_per_epoch):"
+    [finding] = findings(ONE_EPOCH_OF_ITERATIONS.format(loop=loop), "CKP001")
+    assert finding.line == 3
+
+
 def test_ckp001_excludes_tests_and_benchmarks():
     code = script(EPOCHS.format(extra=""))
     assert findings(code, "CKP001", path="tests/test_train.py") == []
