@@ -273,7 +273,9 @@ _ARRAY_LOADERS = {
     "numpy.load": ("file", "mmap_mode", "open it with `mmap_mode='r'`"),
     "torch.load": ("f", "mmap", "load it with `mmap=True`, or shard it"),
 }
-# What torch.load usually reads: weights and training state, sized by the model, not the data.
+# Loaders of whole Python objects and arrays: what they read is often weights or training state.
+_STATE_LOADERS = frozenset({"torch.load", "pickle.load", "numpy.load"})
+# What those loaders usually read: weights and training state, sized by the model, not the data.
 _CHECKPOINT_WORDS = re.compile(
     r"(ckpt|checkpoint|model|weight|state|optim|schedul|adapter|lora|pretrain|resume|params|\.pth|\.bin\b|"
     r"safetensors|vae|unet|encoder|decoder|head|embed_tokens|scaler|rng)",
@@ -351,9 +353,22 @@ class WholeFileRead(BindingDetector):
         return self._opened_path(iterable)
 
     def _whole_read(self, node: cst.Call, qualified: str | None) -> tuple[cst.BaseExpression, str] | None:
-        """The path a call reads whole and what to do instead; None if it is no such call."""
+        """The path a call reads whole and what to do instead; None if it is no such call
+        or it reads weights or training state."""
         if has_splat(node):
             return None
+        found = self._read_whole(node, qualified)
+        if found is not None and qualified in _STATE_LOADERS and \
+                self._checkpoint(self._path_text(found[0]), self.bindings.target_of(node)):
+            return None
+        return found
+
+    def _path_text(self, path: cst.BaseExpression) -> str:
+        """The path as written and, when it is a known string, its value."""
+        return self.scan.code(path) + " " + (self.bindings.string(path) or "")
+
+    def _read_whole(self, node: cst.Call, qualified: str | None) -> tuple[cst.BaseExpression, str] | None:
+        """The path a call reads whole and what to do instead, whatever the file holds."""
         if qualified in _HANDLE_LOADERS and node.args:
             path = self._opened_path(node.args[0].value)
             return (path, _HANDLE_LOADERS[qualified]) if path is not None else None
@@ -365,11 +380,8 @@ class WholeFileRead(BindingDetector):
             path = argument(node, parameter, 0)
             if path is None or lazy in keywords(node):
                 return None
-            text = self.scan.code(path) + " " + (self.bindings.string(path) or "")
-            if "npz" in text.lower():
+            if "npz" in self._path_text(path).lower():
                 return None  # an .npz archive is read lazily, array by array
-            if qualified == "torch.load" and self._checkpoint(text, self.bindings.target_of(node)):
-                return None
             return path, instead
         if qualified in ("builtins.list", "builtins.tuple") and len(node.args) == 1:
             path = self._records_of(node.args[0].value)

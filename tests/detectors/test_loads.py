@@ -143,6 +143,22 @@ def test_load002_torch_load_of_features_but_not_of_weights_or_training_state():
     assert [f.line for f in findings(code, "LOAD002")] == [4]
 
 
+def test_load002_pickle_and_numpy_loads_of_checkpoints_are_weights_not_data():
+    code = """
+        import pickle
+        import numpy as np
+        def load_original(checkpoint_path, npy_checkpoint):
+            with open(checkpoint_path, "rb") as f:
+                data = pickle.load(f)
+            data = np.load(npy_checkpoint)
+        def load_corpus(corpus_file):
+            with open(corpus_file, "rb") as f:
+                data = pickle.load(f)
+            data = np.load(corpus_file)
+        """
+    assert [f.line for f in findings(code, "LOAD002")] == [10, 11]
+
+
 def test_load002_only_file_handles_count():
     code = """
         import io
