@@ -200,7 +200,7 @@ class PandasFullRead(BindingDetector):
 
     def _growing_file_set(self, iterable: cst.BaseExpression) -> bool:
         """Not a literal list, and not a handful of experiment results or lookup files."""
-        if is_literal_collection(iterable):
+        if is_literal_collection(iterable) or any(_RESULT_READERS.search(n) for n in _context_names(self.scan)):
             return False
         resolved = self.bindings.resolve(iterable)
         texts = [self.scan.code(iterable)] + ([self.scan.code(resolved)] if resolved is not None else [])
@@ -405,8 +405,7 @@ class WholeFileRead(BindingDetector):
     def _checkpoint(self, path: str, target: str | None) -> bool:
         if _STATE_HOOKS.match(self.scan.context.function_name):
             return True
-        owner = self.scan.context.enclosing_class
-        names = (path, self.scan.context.function_name, owner.name if owner is not None else "", target or "")
+        names = (path, *_context_names(self.scan), target or "")
         return any(_CHECKPOINT_WORDS.search(name) for name in names)
 
     def _read_as_lines(self, node: cst.Call) -> cst.BaseExpression | None:
@@ -479,14 +478,18 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     named = [_last_segment(scan, path), _last_segment(scan, resolved) if resolved is not None else ""]
     if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) or _NOT_A_DATA_FILE.search(t) for t in named):
         return None
-    context = scan.context
-    owner = context.enclosing_class
-    names = [context.function_name, owner.name if owner is not None else ""]
+    names = _context_names(scan)
     if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
         return None
     if any(DATA_FILE_WORDS.search(t) for t in texts + names) or (target and _DATA_TARGETS.search(target)):
         return f"`{short(text)}`"
     return None
+
+
+def _context_names(scan) -> list[str]:
+    """The names of the function and the class around the current node ("" when there is none)."""
+    owner = scan.context.enclosing_class
+    return [scan.context.function_name, owner.name if owner is not None else ""]
 
 
 def _last_segment(scan, node: cst.BaseExpression) -> str:

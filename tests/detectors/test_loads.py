@@ -67,6 +67,23 @@ def test_load001_loop_reads_that_are_not_concatenated_are_left_alone():
     assert findings(code, "LOAD001") == []
 
 
+def test_load001_concat_of_files_in_a_function_that_loads_results_is_left_alone():
+    code = """
+        import pandas as pd
+        def load_results(path):
+            frames = []
+            for name in get_monitor_files(path):
+                frames.append(pd.read_csv(name))
+            return pd.concat(frames)
+        class ResultsReader:
+            def read(self, paths):
+                return pd.concat([pd.read_csv(p) for p in paths])
+        def load_shards(paths):
+            return pd.concat([pd.read_csv(p) for p in paths])
+        """
+    assert [f.line for f in findings(code, "LOAD001")] == [12]
+
+
 def test_load001_remote_uri_through_a_constant_and_sql_table_from_fstring():
     code = """
         import pandas as pd
