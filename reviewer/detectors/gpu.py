@@ -18,7 +18,9 @@ from reviewer.detectors.ml_code import (
     uses_training_framework,
 )
 from reviewer.detectors.serving import _NO_GRAD
+from reviewer.engine.names import dotted_name
 from reviewer.engine.prefilter import last_names
+from reviewer.engine.walk import descendants
 from reviewer.ruleset.conditions import ArgRef, find_argument, is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -75,6 +77,32 @@ def literal_int(node: cst.BaseExpression) -> int | None:
 def pinned_cuda_index(node: cst.BaseExpression) -> int | None:
     match = CUDA_INDEX.match(literal_string(node) or "")
     return int(match.group(1)) if match else None
+
+
+def tested_setting(test: cst.BaseExpression) -> str | None:
+    """``device_id``, ``not args.gpu``, ``args.gpu is not None``: the value a condition checks."""
+    if isinstance(test, cst.UnaryOperation):
+        test = test.expression
+    if isinstance(test, cst.Comparison):
+        test = test.left
+    return dotted_name(test)
+
+
+def fallback_sides(node: cst.IfExp) -> set[int]:
+    """The branches of ``torch.device(f"cuda:{i}") if i else torch.device("cuda:0")`` that
+    stand in when the setting the test checks is missing: a default, as a parameter's is."""
+    setting = tested_setting(node.test)
+    if setting is None:
+        return set()
+    return {id(side) for side, other in ((node.body, node.orelse), (node.orelse, node.body))
+            if any(dotted_name(n) == setting for n in (other, *descendants(other))
+                   if isinstance(n, (cst.Name, cst.Attribute)))}
+
+
+def compares_to_plain_cuda(test: cst.BaseExpression) -> bool:
+    """``device == "cuda"``: a setting that names no index, which means GPU 0."""
+    return isinstance(test, cst.Comparison) and any(
+        isinstance(c.operator, cst.Equal) and literal_string(c.comparator) == "cuda" for c in test.comparisons)
 
 
 def argument(call: cst.Call, name: str, position: int | None = None) -> cst.BaseExpression | None:
@@ -168,6 +196,11 @@ class HardcodedGpuIndex(_DeviceDetector):
     def __init__(self, scan, rule, options) -> None:
         super().__init__(scan, rule, options)
         self.traces_on_one_process = False
+        self.fallbacks: set[int] = set()
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        super().visit_IfExp(node)
+        self.fallbacks |= fallback_sides(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.scan.names.qualify(node.func)
@@ -175,8 +208,13 @@ class HardcodedGpuIndex(_DeviceDetector):
         if qualified in INIT_PROCESS_GROUP:
             self.traces_on_one_process |= starts_one_process_world(node)
         index = self._pinned_index(node, qualified)
-        if index is not None and not self.rank_aware_branch():
+        if index is not None and not self._chosen_on_purpose(index) and id(node) not in self.fallbacks:
             self.remember(node, index=index)
+
+    def _chosen_on_purpose(self, index: str) -> bool:
+        """Inside a branch on the rank or GPU count, or GPU 0 where the setting says plain "cuda"."""
+        return self.rank_aware_branch() or (
+            index == "0" and any(compares_to_plain_cuda(test) for test in self.branch_tests))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._note_device_assignment(node)
@@ -200,16 +238,18 @@ class HardcodedGpuIndex(_DeviceDetector):
         """``device = "cuda:0"``, ``self.device = "cuda:1" if cuda_ok else "cpu"``."""
         names = [t.target.value if isinstance(t.target, cst.Name) else t.target.attr.value
                  for t in node.targets if isinstance(t.target, (cst.Name, cst.Attribute))]
-        if not any("device" in name.lower() for name in names) or self.rank_aware_branch():
+        if not any("device" in name.lower() for name in names):
             return
         value = node.value
         if isinstance(value, cst.IfExp):
             if mentions(self.scan, value.test, RANK_AWARE_WORDS):
                 return
-            index = next((i for i in map(pinned_cuda_index, (value.body, value.orelse)) if i is not None), None)
+            defaults = fallback_sides(value)
+            sides = [side for side in (value.body, value.orelse) if id(side) not in defaults]
+            index = next((i for i in map(pinned_cuda_index, sides) if i is not None), None)
         else:
             index = pinned_cuda_index(value)
-        if index is not None:
+        if index is not None and not self._chosen_on_purpose(str(index)):
             self.remember(node, index=str(index))
 
     def _pinned_index(self, call: cst.Call, qualified: str | None) -> str | None:

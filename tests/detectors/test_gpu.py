@@ -73,6 +73,33 @@ def test_gpu001_device_variables_assigned_a_literal_index(code, flagged):
     assert bool(findings("import torch\n" + code, "GPU001")) is flagged
 
 
+@pytest.mark.parametrize(
+    "code, flagged",
+    [
+        ('device = torch.device(f"cuda:{device_id}") if device_id else torch.device("cuda:0")\n', False),
+        ('device = args.device if args.device is not None else "cuda:0"\n', False),
+        ('model.to(torch.device("cuda:0") if not args.gpu else torch.device("cuda", args.gpu))\n', False),
+        ('device = torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")\n', True),
+        ('device = torch.device("cuda:1") if use_gpu else torch.device("cpu")\n', True),
+    ],
+)
+def test_gpu001_leaves_the_default_for_a_missing_device_setting(code, flagged):
+    assert bool(findings("import torch\n" + code, "GPU001")) is flagged
+
+
+@pytest.mark.parametrize(
+    "code, flagged",
+    [
+        ('if self.device == "cuda":\n    torch.cuda.set_device(0)\n', False),
+        ('if device == "cuda":\n    device = "cuda:0"\n', False),
+        ('if self.device == "cuda":\n    torch.cuda.set_device(1)\n', True),
+        ('if device.type == "cpu":\n    device = torch.device("cuda:0")\n', True),
+    ],
+)
+def test_gpu001_gpu_0_is_what_plain_cuda_means(code, flagged):
+    assert bool(findings("import torch\n" + code, "GPU001")) is flagged
+
+
 def test_gpu001_local_rank_is_not_the_global_rank():
     assert findings(DISTRIBUTED + "torch.cuda.set_device(local_rank)\ntorch.cuda.set_device(args.rank)\n",
                     "GPU001") == []
