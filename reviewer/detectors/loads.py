@@ -62,6 +62,8 @@ _NOT_A_DATA_FILE = re.compile(
     r"(__file__|resources\.(path|files|open_\w+|read_\w+)|pkg_resources|resource_filename|StringIO|BytesIO|"
     r"(^|_)(input|request|payload|body|content|buf|buffer)s?$)"
 )
+# A frame is the container, not what it holds: `Dataframe`, `data_frame_path` say nothing of its size.
+_CONTAINER_TYPES = re.compile(r"data_?frame", re.IGNORECASE)
 # Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
 _RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|prediction|^_*preds?_|_preds?$|"
                              r"^_*(print|show|display|draw|visuali[sz]e)_)",
@@ -481,7 +483,8 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     names = _context_names(scan)
     if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
         return None
-    if any(DATA_FILE_WORDS.search(t) for t in texts + names) or (target and _DATA_TARGETS.search(target)):
+    if any(DATA_FILE_WORDS.search(_CONTAINER_TYPES.sub("", t)) for t in texts + names) or \
+            (target and _DATA_TARGETS.search(target)):
         return f"`{short(text)}`"
     return None
 

@@ -84,6 +84,19 @@ def test_load001_concat_of_files_in_a_function_that_loads_results_is_left_alone(
     assert [f.line for f in findings(code, "LOAD001")] == [12]
 
 
+def test_load001_a_dataframe_is_a_container_not_a_data_set():
+    code = """
+        import pandas as pd
+        class Dataframe:
+            def postprocess(self, value):
+                return pd.read_csv(value)
+        class DataframeDataset:
+            def __init__(self, path):
+                self.frame = pd.read_csv(path)
+        """
+    assert [f.line for f in findings(code, "LOAD001")] == [8]
+
+
 def test_load001_remote_uri_through_a_constant_and_sql_table_from_fstring():
     code = """
         import pandas as pd
