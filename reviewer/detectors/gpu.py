@@ -610,6 +610,9 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
         # What the code around an expression calls it: the assignment targets or the
         # subscript it is read through, rendered only for the torch.load calls judged.
         self.meaning: dict[int, str | cst.CSTNode | tuple[cst.AssignTarget, ...]] = {}
+        # Functions that restore FSDP state with offload_to_cpu=True: the files they read
+        # were written from the matching CPU-offloaded state dicts.
+        self.offloading_functions: set[int] = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self.meaning[id(node.value)] = tuple(node.targets)
@@ -618,6 +621,10 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
         self.meaning[id(node.value)] = node
 
     def visit_Call(self, node: cst.Call) -> None:
+        offload = argument(node, "offload_to_cpu")
+        function = self.scan.context.function
+        if offload is not None and literal_value(offload) is True and function is not None:
+            self.offloading_functions.add(id(function.node))
         if called_name(node) in ("load_state_dict", "load_checkpoint", "set_state_dict"):
             for arg in node.args:
                 self.meaning[id(arg.value)] = "state_dict"
@@ -640,4 +647,5 @@ class TorchLoadWithoutMapLocation(_DeviceDetector):
         return meaning if isinstance(meaning, str) else self.scan.code(meaning)
 
     def finish(self) -> None:
+        self.candidates = [c for c in self.candidates if id(c.function_node) not in self.offloading_functions]
         self.report_candidates()

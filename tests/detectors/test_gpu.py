@@ -252,6 +252,25 @@ def test_gpu004_leaves_mapped_loads_buffers_and_side_files(code):
     assert findings("import io, os, torch\n" + code + "\n", "GPU004") == []
 
 
+FSDP_RESUME = (
+    "import torch\n"
+    "from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, ShardedStateDictConfig, StateDictType\n"
+    "def load_checkpoint(model, model_path):\n"
+    "    model_state = torch.load(model_path)\n"
+    "    config = ShardedStateDictConfig(offload_to_cpu={offload})\n"
+    "    with FSDP.state_dict_type(model, StateDictType.SHARDED_STATE_DICT, config):\n"
+    "        model.load_state_dict(model_state)\n"
+    "def load_pretrained(model, path):\n"
+    "    model.load_state_dict(torch.load(path))\n"
+)
+
+
+def test_gpu004_leaves_restores_of_cpu_offloaded_fsdp_state():
+    [pretrained] = findings(FSDP_RESUME.format(offload="True"), "GPU004")
+    assert pretrained.line == 9
+    assert [f.line for f in findings(FSDP_RESUME.format(offload="False"), "GPU004")] == [4, 9]
+
+
 DDP_MODULE = (
     "import torch\n"
     "from torch.nn.parallel import DistributedDataParallel as DDP\n"
