@@ -67,36 +67,20 @@ def test_gpu001_global_rank_as_device_index(line, expr):
         ('name = "cuda:0"\n', False),
         # comparing devices: a missing index means the current device, 0
         ('if first.type == "cuda" and first.index is None:\n    first = torch.device("cuda", index=0)\n', False),
-    ],
-)
-def test_gpu001_device_variables_assigned_a_literal_index(code, flagged):
-    assert bool(findings("import torch\n" + code, "GPU001")) is flagged
-
-
-@pytest.mark.parametrize(
-    "code, flagged",
-    [
+        # the default for a missing setting: the other side uses what the test checks
         ('device = torch.device(f"cuda:{device_id}") if device_id else torch.device("cuda:0")\n', False),
         ('device = args.device if args.device is not None else "cuda:0"\n', False),
         ('model.to(torch.device("cuda:0") if not args.gpu else torch.device("cuda", args.gpu))\n', False),
         ('device = torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")\n', True),
         ('device = torch.device("cuda:1") if use_gpu else torch.device("cpu")\n', True),
-    ],
-)
-def test_gpu001_leaves_the_default_for_a_missing_device_setting(code, flagged):
-    assert bool(findings("import torch\n" + code, "GPU001")) is flagged
-
-
-@pytest.mark.parametrize(
-    "code, flagged",
-    [
+        # plain "cuda" means GPU 0
         ('if self.device == "cuda":\n    torch.cuda.set_device(0)\n', False),
         ('if device == "cuda":\n    device = "cuda:0"\n', False),
         ('if self.device == "cuda":\n    torch.cuda.set_device(1)\n', True),
         ('if device.type == "cpu":\n    device = torch.device("cuda:0")\n', True),
     ],
 )
-def test_gpu001_gpu_0_is_what_plain_cuda_means(code, flagged):
+def test_gpu001_literal_devices_in_single_process_code(code, flagged):
     assert bool(findings("import torch\n" + code, "GPU001")) is flagged
 
 
