@@ -293,7 +293,9 @@ _SMALL_CONTEXT_WORDS = re.compile(r"(config|vocab|meta|label|schema|setting|para
                                   r"mapping|stat|info|index|size|count|length)", re.IGNORECASE)
 # Names the result is bound to that say it holds a data set.
 _DATA_TARGETS = re.compile(r"(dataset|examples|samples|annotations|records|corpus|instances|conversations|"
-                           r"dialog|train|_data$|^data$|raw_data|input_data|lines)", re.IGNORECASE)
+                           r"dialog|train|_data$|raw_data|input_data|lines)", re.IGNORECASE)
+# `data = json.load(f)` is how any file is read; the bare name counts only in a data package's module.
+_DATA_PACKAGES = re.compile(r"(^|/)(data|datasets?|dataio)/")
 
 
 @dataclass
@@ -484,7 +486,7 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
         return None
     if any(DATA_FILE_WORDS.search(_CONTAINER_TYPES.sub("", t)) for t in texts + names) or \
-            (target and _DATA_TARGETS.search(target)):
+            (target and _DATA_TARGETS.search(target)) or (target == "data" and _DATA_PACKAGES.search(scan.path)):
         return f"`{short(text)}`"
     return None
 

@@ -158,6 +158,18 @@ def test_load002_the_name_the_result_is_bound_to_is_evidence_but_not_a_config_na
     assert [f.line for f in findings(code, "LOAD002")] == [4]
 
 
+def test_load002_a_result_named_data_is_evidence_only_in_a_data_package():
+    code = """
+        import json
+        def load_json(filepath):
+            with open(filepath) as f:
+                data = json.load(f)
+            return data
+        """
+    assert findings(code, "LOAD002", path="tools/io.py") == []
+    assert [f.line for f in findings(code, "LOAD002", path="tools/data/io.py")] == [5]
+
+
 def test_load002_torch_load_of_features_but_not_of_weights_or_training_state():
     code = """
         import torch
