@@ -734,7 +734,7 @@ _CONFIG_KEYS = re.compile(r"(device|dtype|name|model|layer|module|mode|kind|type
 @dataclass
 class _InstanceDict:
     created: cst.CSTNode  # the assignment in __init__
-    stores: list[str]  # keys stored under, as written
+    stores: list[str]  # keys stored under that are not configuration, as written
     looked_up: bool = False
     evicted: bool = False
 
@@ -770,10 +770,9 @@ class GrowingInstanceCache(Detector):
         context = self.scan.context
         prefix = f"{context.symbol}." if context.symbol else ""
         for name, made in dicts.items():
-            keys = [k for k in made.stores if not _CONFIG_KEYS.search(k)]
-            if made.looked_up and keys and not made.evicted:
+            if made.looked_up and made.stores and not made.evicted:
                 self.report(made.created, symbol=f"{prefix}{node.name.value}.__init__", function="__init__",
-                            name=name, key=short(keys[0], 40), owner=node.name.value)
+                            name=name, key=short(made.stores[0], 40), owner=node.name.value)
 
     def _dicts_made_in(self, method: cst.FunctionDef) -> dict[str, _InstanceDict]:
         made: dict[str, _InstanceDict] = {}
@@ -797,8 +796,8 @@ class GrowingInstanceCache(Detector):
                 for target in targets:
                     if isinstance(target, cst.Subscript) and _self_attribute(target.value) in dicts:
                         key = target.slice[0].slice if len(target.slice) == 1 else None
-                        if isinstance(key, cst.Index) and is_unknown(literal_value(key.value)):
-                            dicts[_self_attribute(target.value)].stores.append(self.scan.code(key.value))
+                        if isinstance(key, cst.Index):
+                            self._stored(dicts[_self_attribute(target.value)], key.value, method)
                     elif _self_attribute(target) in dicts and not manual:
                         dicts[_self_attribute(target)].evicted = True  # replaced while in use
             elif isinstance(node, cst.Del):
@@ -810,10 +809,20 @@ class GrowingInstanceCache(Detector):
                     if isinstance(target.operator, (cst.In, cst.NotIn)) and _self_attribute(target.comparator) in dicts:
                         dicts[_self_attribute(target.comparator)].looked_up = True
             elif isinstance(node, cst.Call):
-                self._method_use(node, dicts, manual, bool(_SIZE_REPORTS.match(method.name.value)))
+                self._method_use(node, dicts, method, manual, bool(_SIZE_REPORTS.match(method.name.value)))
 
-    @staticmethod
-    def _method_use(node: cst.Call, dicts: dict[str, _InstanceDict], manual: bool, report_only: bool) -> None:
+    def _stored(self, made: _InstanceDict, key: cst.BaseExpression, method: cst.FunctionDef) -> None:
+        """Records a store under ``key`` unless the key takes a handful of values: a literal, or
+        one that names configuration, as written or in the local it is read from
+        (``key = (dtype, device)``)."""
+        if not is_unknown(literal_value(key)):
+            return
+        value = _only_assignment(method, key.value) if isinstance(key, cst.Name) else None
+        if not _CONFIG_KEYS.search(self.scan.code(value if value is not None else key)):
+            made.stores.append(self.scan.code(key))
+
+    def _method_use(self, node: cst.Call, dicts: dict[str, _InstanceDict], method_node: cst.FunctionDef,
+                    manual: bool, report_only: bool) -> None:
         func = node.func
         if isinstance(func, cst.Attribute):
             name = _self_attribute(func.value)
@@ -824,14 +833,24 @@ class GrowingInstanceCache(Detector):
                 dicts[name].looked_up = True
             elif method == "setdefault":
                 dicts[name].looked_up = True
-                if node.args and is_unknown(literal_value(node.args[0].value)):
-                    dicts[name].stores.append(cst.Module([]).code_for_node(node.args[0].value))
+                if node.args:
+                    self._stored(dicts[name], node.args[0].value, method_node)
             elif method in ("pop", "popitem", "popleft", "__delitem__") or (method == "clear" and not manual):
                 dicts[name].evicted = True
         elif isinstance(func, cst.Name) and func.value == "len" and node.args and not report_only:
             name = _self_attribute(node.args[0].value)
             if name in dicts:
                 dicts[name].evicted = True  # a size check: something acts on the size
+
+
+def _only_assignment(function: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
+    """The value of ``name = <value>`` when it is the function's one assignment to ``name``."""
+    values = [
+        node.value for node in walk(function.body)
+        if isinstance(node, cst.Assign) and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name) and node.targets[0].target.value == name
+    ]
+    return values[0] if len(values) == 1 else None
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:

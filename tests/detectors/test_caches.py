@@ -284,6 +284,40 @@ def test_cch005_stores_without_lookups_and_size_checks_are_not_memos_that_grow()
     assert findings(code, "CCH005") == []
 
 
+def test_cch005_a_key_built_from_configuration_in_a_local_is_configuration():
+    code = """
+        class MatMul:
+            def __init__(self, layout):
+                self.layout = layout
+                self.lut_cache = dict()
+
+            def make_lut(self, dtype, device):
+                key = (dtype, device)
+                if key in self.lut_cache:
+                    return self.lut_cache[key]
+                self.lut_cache[key] = build(self.layout, dtype, device)
+                return self.lut_cache[key]
+        """
+    assert findings(code, "CCH005") == []
+
+
+def test_cch005_a_key_read_from_a_local_that_holds_data_grows_with_the_data():
+    code = """
+        class Logits:
+            def __init__(self):
+                self.cache = {}
+
+            def get(self, input_ids):
+                key = str(input_ids[0].tolist())
+                if key in self.cache:
+                    return self.cache[key]
+                self.cache[key] = self.model(input_ids)
+                return self.cache[key]
+        """
+    [finding] = findings(code, "CCH005")
+    assert finding.message == "`self.cache` memoizes one entry per `key` and nothing in `Logits` ever evicts one"
+
+
 def test_cch004_a_list_filled_by_a_loop_over_inputs_is_as_open_ended_as_the_inputs():
     code = """
         from concurrent.futures import ThreadPoolExecutor
