@@ -62,6 +62,12 @@ _NOT_A_DATA_FILE = re.compile(
     r"(__file__|resources\.(path|files|open_\w+|read_\w+)|pkg_resources|resource_filename|StringIO|BytesIO|"
     r"(^|_)(input|request|payload|body|content|buf|buffer)s?$)"
 )
+# Writes of a whole object to a file: by a serializer, or by a DataFrame's own writer.
+_SERIALIZERS = frozenset({"pickle.dump", "json.dump", "torch.save", "numpy.save", "joblib.dump"})
+_FRAME_WRITERS = frozenset({"to_csv", "to_parquet", "to_json", "to_feather", "to_orc", "to_pickle", "to_excel"})
+# The two halves of an object's own persistence.
+_LOAD_METHODS = re.compile(r"^_*(load|restore|from)(_|$)")
+_SAVE_METHODS = re.compile(r"^_*(save|dump|store|persist|write)(_|$)")
 # A frame is the container, not what it holds: `Dataframe`, `data_frame_path` say nothing of its size.
 _CONTAINER_TYPES = re.compile(r"data_?frame", re.IGNORECASE)
 # Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
@@ -483,6 +489,8 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
     if any(SMALL_FILE_WORDS.search(t) or _RESULT_FILES.search(t) or _NOT_A_DATA_FILE.search(t) for t in named):
         return None
     names = _context_names(scan)
+    if _saved_by_its_class(scan):
+        return None
     if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
         return None
     if any(DATA_FILE_WORDS.search(_CONTAINER_TYPES.sub("", t)) for t in texts + names) or \
@@ -495,6 +503,31 @@ def _context_names(scan) -> list[str]:
     """The names of the function and the class around the current node ("" when there is none)."""
     owner = scan.context.enclosing_class
     return [scan.context.function_name, owner.name if owner is not None else ""]
+
+
+def _saved_by_its_class(scan) -> bool:
+    """A load method whose class has a save method that writes a whole object (``load_from_disk``
+    and ``save_to_disk`` pickling ``self``; ``_load_content_from_file`` and ``_save`` calling
+    ``self._content.to_csv``): the read restores what the object already held in memory."""
+    owner = scan.context.enclosing_class
+    if owner is None or not _LOAD_METHODS.match(scan.context.function_name):
+        return False
+    return any(
+        isinstance(method, cst.FunctionDef) and _SAVE_METHODS.match(method.name.value)
+        and _writes_whole_object(scan, method)
+        for method in owner.node.body.body
+    )
+
+
+def _writes_whole_object(scan, method: cst.FunctionDef) -> bool:
+    for node in walk(method.body):
+        if not isinstance(node, cst.Call):
+            continue
+        if scan.names.qualify(node.func) in _SERIALIZERS:
+            return True
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _FRAME_WRITERS:
+            return True
+    return False
 
 
 def _last_segment(scan, node: cst.BaseExpression) -> str:

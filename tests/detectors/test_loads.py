@@ -170,6 +170,37 @@ def test_load002_a_result_named_data_is_evidence_only_in_a_data_package():
     assert [f.line for f in findings(code, "LOAD002", path="tools/data/io.py")] == [5]
 
 
+def test_load002_a_load_method_that_restores_what_its_save_method_wrote_is_left_alone():
+    code = """
+        import json
+        import pickle
+        import torch
+        class DataBatch:
+            def save_to_disk(self, path):
+                with open(path, "wb") as f:
+                    pickle.dump(self, f)
+            @staticmethod
+            def load_from_disk(path):
+                with open(path, "rb") as f:
+                    return pickle.load(f)
+        class EvalArtifact:
+            def _save(self, path):
+                with open(path, "w") as f:
+                    json.dump(self._content, f)
+            def _load_content_from_file(self, path):
+                with open(path) as f:
+                    self._content = json.load(f)
+        class QaModel:
+            def save_model(self, out):
+                torch.save(self.args, out)
+            def train_model(self, train_data):
+                with open(train_data) as f:
+                    examples = json.load(f)
+        """
+    [finding] = findings(code, "LOAD002")
+    assert finding.line == 25
+
+
 def test_load002_torch_load_of_features_but_not_of_weights_or_training_state():
     code = """
         import torch
