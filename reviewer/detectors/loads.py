@@ -68,8 +68,9 @@ _FRAME_WRITERS = frozenset({"to_csv", "to_parquet", "to_json", "to_feather", "to
 # The two halves of an object's own persistence.
 _LOAD_METHODS = re.compile(r"^_*(load|restore|from)(_|$)")
 _SAVE_METHODS = re.compile(r"^_*(save|dump|store|persist|write)(_|$)")
-# A frame is the container, not what it holds: `Dataframe`, `data_frame_path` say nothing of its size.
-_CONTAINER_TYPES = re.compile(r"data_?frame", re.IGNORECASE)
+# Names of the form, not the contents: a frame (`Dataframe`, `data_frame_path`) or a reader
+# named after its format (`read_csv`, `load_jsonl`) say nothing of what the file holds.
+_FORM_WORDS = re.compile(r"data_?frame|^_*(read|load|parse)_(csv|tsv|jsonl?|parquet)$", re.IGNORECASE)
 # Functions and classes that read back what a run wrote: scores, predictions, leaderboards.
 _RESULT_READERS = re.compile(r"(result|summar|metric|score|report|benchmark|plot|leaderboard|prediction|^_*preds?_|_preds?$|"
                              r"^_*(print|show|display|draw|visuali[sz]e)_)",
@@ -493,7 +494,7 @@ def data_file(scan, bindings, path: cst.BaseExpression, target: str | None) -> s
         return None
     if any(_SMALL_CONTEXT_WORDS.search(n) or _RESULT_READERS.search(n) for n in [*names, target or ""]):
         return None
-    if any(DATA_FILE_WORDS.search(_CONTAINER_TYPES.sub("", t)) for t in texts + names) or \
+    if any(DATA_FILE_WORDS.search(_FORM_WORDS.sub("", t)) for t in texts + names) or \
             (target and _DATA_TARGETS.search(target)) or (target == "data" and _DATA_PACKAGES.search(scan.path)):
         return f"`{short(text)}`"
     return None
