@@ -40,16 +40,18 @@ def test_whole_table_reads_only_unfiltered_selects(query, table):
 # -- LOAD001 ---------------------------------------------------------------------
 
 
+SHARDS_CONCATENATED = """
+    import pandas as pd
+    def load(day):
+        frames = []
+        for path in list_shards(day):
+            frames.append(pd.read_parquet(path))
+        return pd.concat(frames)
+    """
+
+
 def test_load001_concat_of_reads_in_a_loop_names_the_iterable():
-    code = """
-        import pandas as pd
-        def load(day):
-            frames = []
-            for path in list_shards(day):
-                frames.append(pd.read_parquet(path))
-            return pd.concat(frames)
-        """
-    [finding] = findings(code, "LOAD001")
+    [finding] = findings(SHARDS_CONCATENATED, "LOAD001")
     assert finding.line == 6
     assert "every file of `list_shards(day)`" in finding.message
     assert finding.symbol == "pipeline.job.load"
@@ -68,20 +70,16 @@ def test_load001_loop_reads_that_are_not_concatenated_are_left_alone():
 
 
 def test_load001_concat_of_files_in_a_function_that_loads_results_is_left_alone():
+    assert findings(SHARDS_CONCATENATED.replace("def load(", "def load_results("), "LOAD001") == []
     code = """
         import pandas as pd
-        def load_results(path):
-            frames = []
-            for name in get_monitor_files(path):
-                frames.append(pd.read_csv(name))
-            return pd.concat(frames)
         class ResultsReader:
             def read(self, paths):
                 return pd.concat([pd.read_csv(p) for p in paths])
         def load_shards(paths):
             return pd.concat([pd.read_csv(p) for p in paths])
         """
-    assert [f.line for f in findings(code, "LOAD001")] == [12]
+    assert [f.line for f in findings(code, "LOAD001")] == [7]
 
 
 def test_load001_a_dataframe_or_a_reader_named_after_its_format_is_no_data_set():
