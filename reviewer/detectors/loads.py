@@ -57,10 +57,12 @@ _PANDAS_READERS: dict[str, tuple[str, frozenset[str], str]] = {
 _RESULT_FILES = re.compile(r"(result|summar|eval|metric|score|report|stat|benchmark|plot|fig|whitelist|blacklist|"
                            r"prediction|\bpreds?\b|leaderboard)", re.IGNORECASE)
 # Sources that are no growing file: data shipped inside the package (a fixed size), text already
-# in memory (a request body, a buffer).
+# in memory (a request body, a buffer), a path that callers may pass as the data itself
+# (`path_or_data`, `json_or_path`: what it holds fits in memory by design).
 _NOT_A_DATA_FILE = re.compile(
     r"(__file__|resources\.(path|files|open_\w+|read_\w+)|pkg_resources|resource_filename|StringIO|BytesIO|"
-    r"(^|_)(input|request|payload|body|content|buf|buffer)s?$)"
+    r"(^|_)(input|request|payload|body|content|buf|buffer)s?$|"
+    r"(^|_)(data|str|string|text|json|dict)_or_|_or_(data|str|string|text|json|dict)($|_))"
 )
 # Writes of a whole object to a file: by a serializer, or by a DataFrame's own writer.
 _SERIALIZERS = frozenset({"pickle.dump", "json.dump", "torch.save", "numpy.save", "joblib.dump"})

@@ -203,6 +203,22 @@ def test_load002_a_load_method_that_restores_what_its_save_method_wrote_is_left_
     assert finding.line == 25
 
 
+def test_load002_a_path_that_may_be_the_data_itself_is_no_growing_file():
+    code = """
+        import json
+        import os
+        def read_input_data(path_or_data):
+            if os.path.exists(path_or_data):
+                with open(path_or_data) as f:
+                    return json.load(f)
+            return path_or_data
+        def read_train_data(data_path):
+            with open(data_path) as f:
+                return json.load(f)
+        """
+    assert [f.line for f in findings(code, "LOAD002")] == [11]
+
+
 def test_load002_torch_load_of_features_but_not_of_weights_or_training_state():
     code = """
         import torch
