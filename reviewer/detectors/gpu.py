@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from reviewer.detectors.ml_code import (
+    NO_GRAD,
     FunctionSite,
     ImportedNames,
     ModuleCalls,
@@ -17,7 +18,6 @@ from reviewer.detectors.ml_code import (
     mentions,
     uses_training_framework,
 )
-from reviewer.detectors.serving import _NO_GRAD
 from reviewer.engine.names import dotted_name
 from reviewer.engine.prefilter import last_names
 from reviewer.engine.walk import descendants
@@ -515,7 +515,7 @@ BACKEND_CHOICE_WORDS = (
 
 
 # set_grad_enabled(is_training) may leave gradients on.
-GRAD_OFF = frozenset(_NO_GRAD) - {"torch.set_grad_enabled"}
+GRAD_OFF = frozenset(NO_GRAD) - {"torch.set_grad_enabled"}
 # Calls that show a function trains: a wrap there is the training job's wrap.
 TRAINING_STEP_METHODS = frozenset({"backward", "step", "zero_grad", "train"})
 

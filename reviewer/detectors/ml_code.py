@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 Loop = cst.For | cst.While
 
+# Context managers and decorators that turn autograd off (set_grad_enabled only may).
+NO_GRAD = ("torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled", "torch.autograd.no_grad",
+           "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode")
+
 # Libraries that own device placement, data sharding and checkpointing for the user.
 TRAINING_FRAMEWORKS = (
     "accelerate",

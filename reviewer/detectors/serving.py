@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from reviewer.detectors.ml_code import CallSite, FunctionSite, ImportedNames, ModuleCalls
+from reviewer.detectors.ml_code import NO_GRAD, CallSite, FunctionSite, ImportedNames, ModuleCalls
 from reviewer.engine.patterns import NamePattern
 from reviewer.engine.prefilter import root_and_last
 from reviewer.ruleset.detector import Detector, register
@@ -274,8 +274,6 @@ class ModelLoadedPerRequest(_HandlerDetector):
 
 # -- inference with autograd on --------------------------------------------------------
 
-_NO_GRAD = ("torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled", "torch.autograd.no_grad",
-            "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode")
 # Callees whose result is a torch module; their own __call__/generate manage autograd when
 # they come from a pipeline or an encoder library, so those are left out.
 _TORCH_MODELS = re.compile(
@@ -284,7 +282,7 @@ _TORCH_MODELS = re.compile(
     r"(\.(eval|to|cuda|cpu|half|float|bfloat16|double))*$"  # model = load(...).eval().to(device)
 )
 _PLACEMENT_METHODS = frozenset({"eval", "to", "cuda", "cpu", "half", "float", "bfloat16", "double"})
-_NO_GRAD_PATTERNS = tuple(NamePattern.compile(name) for name in _NO_GRAD)
+_NO_GRAD_PATTERNS = tuple(NamePattern.compile(name) for name in NO_GRAD)
 _GRAD_OFF_TEXT = re.compile(r"set_grad_enabled\(\s*False|requires_grad_\(\s*False|requires_grad\s*=\s*False|"
                             r"inference_mode\(|no_grad\(")
 
