@@ -32,7 +32,7 @@ SMALL_FILE_WORDS = re.compile(
 # Words that say a file holds data that grows: training sets, corpora, logs, dumps.
 DATA_FILE_WORDS = re.compile(
     r"((?<!pre)train|valid|\bdev\b|eval|data|corpus|corpora|jsonl|csv|tsv|tokens|shard|sentence|caption|"
-    r"annotation|manifest|wiki|conll|cnll|\blogs?\b|_logs?\b|\.log\b|chat|convs?\b|conversation|dump|record|raw_text|"
+    r"annotation|manifest|wiki|conll|cnll|\blogs?\b|_logs?\b|\.log\b|chat|convs?\b|conversation|dump|\brecords?\b|_records?\b|\brecords_|tfrecord|raw_text|"
     r"text_file|"
     r"transcript|dialog|review|tweet|crawl|scrape)",
     re.IGNORECASE,

@@ -172,6 +172,24 @@ def test_load002_a_result_named_data_is_evidence_only_in_a_data_package():
     assert [f.line for f in findings(code, "LOAD002", path="tools/data/io.py")] == [5]
 
 
+@pytest.mark.parametrize("function, reported", [
+    ("record_logged_model", False),  # to record is not a record: mlflow's run-tag file
+    ("load_records", True),
+    ("read_user_records", True),
+    ("records_from_disk", True),
+    ("read_tfrecord_file", True),
+])
+def test_load002_records_are_data_but_the_verb_record_is_not(function, reported):
+    code = f"""
+        import json
+        def {function}(path):
+            with open(path) as f:
+                items = json.loads(f.read())
+            return items
+        """
+    assert bool(findings(code, "LOAD002")) is reported
+
+
 def test_load002_a_load_method_that_restores_what_its_save_method_wrote_is_left_alone():
     code = """
         import json
