@@ -18,6 +18,7 @@ from reviewer.detectors.scale_signals import (
     short,
     walk,
 )
+from reviewer.engine.names import bound_values
 from reviewer.ruleset.conditions import is_unknown, literal_value
 from reviewer.ruleset.detector import Detector, register
 
@@ -817,7 +818,8 @@ class GrowingInstanceCache(Detector):
         (``key = (dtype, device)``)."""
         if not is_unknown(literal_value(key)):
             return
-        value = _only_assignment(method, key.value) if isinstance(key, cst.Name) else None
+        values = bound_values(method, key.value) if isinstance(key, cst.Name) else []
+        value = values[0] if len(values) == 1 else None
         if not _CONFIG_KEYS.search(self.scan.code(value if value is not None else key)):
             made.stores.append(self.scan.code(key))
 
@@ -841,16 +843,6 @@ class GrowingInstanceCache(Detector):
             name = _self_attribute(node.args[0].value)
             if name in dicts:
                 dicts[name].evicted = True  # a size check: something acts on the size
-
-
-def _only_assignment(function: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
-    """The value of ``name = <value>`` when it is the function's one assignment to ``name``."""
-    values = [
-        node.value for node in walk(function.body)
-        if isinstance(node, cst.Assign) and len(node.targets) == 1
-        and isinstance(node.targets[0].target, cst.Name) and node.targets[0].target.value == name
-    ]
-    return values[0] if len(values) == 1 else None
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:

@@ -47,7 +47,7 @@ from reviewer.detectors.remote_calls import (
     is_sleep,
 )
 from reviewer.detectors.timeouts import network_command, passes
-from reviewer.engine.names import dotted_name
+from reviewer.engine.names import bound_values, dotted_name
 from reviewer.engine.prefilter import root_and_last
 from reviewer.engine.runner import call_fields
 from reviewer.engine.walk import child_nodes, descendants
@@ -717,7 +717,7 @@ class BatchRemoteCallWithoutRetry(Detector):
             name, scope = iterable.attr.value, self.scan.context.enclosing_class.node
         else:
             return _display(iterable)
-        values = _bindings(scope, name)
+        values = bound_values(scope, name)
         grown = re.search(rf"\b{re.escape(name)}\s*(\[[^\]\n]*\]\s*=[^=]|\.(append|extend|insert|update|setdefault|add)\()",
                           self.scan.text)
         return len(values) == 1 and _display(values[0]) and not grown
@@ -748,27 +748,6 @@ def _display(node: cst.BaseExpression) -> bool:
 
 def _parameters(function: cst.FunctionDef | cst.Lambda) -> set[str]:
     return {n.name.value for n in descendants(function.params) if isinstance(n, cst.Param)}
-
-
-def _bindings(scope: cst.Module | cst.ClassDef, name: str) -> list[cst.BaseExpression | None]:
-    """What ``name`` (or ``self.name``/``cls.name`` in a class) is bound to anywhere in
-    ``scope``; None for a binding with no single value (``+=``, a ``for`` or ``with`` target)."""
-
-    def binds(target: cst.BaseExpression) -> bool:
-        if isinstance(scope, cst.ClassDef) and isinstance(target, cst.Attribute):
-            return target.attr.value == name and isinstance(target.value, cst.Name) \
-                and target.value.value in ("self", "cls")
-        return any(isinstance(n, cst.Name) and n.value == name for n in [target, *descendants(target)])
-
-    values: list[cst.BaseExpression | None] = []
-    for node in descendants(scope):
-        if isinstance(node, cst.Assign):
-            values += [node.value for t in node.targets if binds(t.target)]
-        elif isinstance(node, cst.AnnAssign) and binds(node.target):
-            values.append(node.value)
-        elif isinstance(node, (cst.AugAssign, cst.For, cst.CompFor, cst.AsName)):
-            values += [None] if binds(node.name if isinstance(node, cst.AsName) else node.target) else []
-    return values
 
 
 def _loops_around_try(function: cst.FunctionDef) -> bool:

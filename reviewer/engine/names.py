@@ -23,6 +23,8 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
+from reviewer.engine.walk import descendants
+
 _BUILTINS = frozenset(dir(builtins))
 _OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union", "typing_extensions.Optional"})
 
@@ -85,6 +87,28 @@ def assigned_names(target: cst.BaseExpression) -> Iterator[str]:
             yield from assigned_names(element.value)
     elif isinstance(target, cst.StarredElement):
         yield from assigned_names(target.value)
+
+
+def bound_values(scope: cst.Module | cst.ClassDef | cst.FunctionDef, name: str) -> list[cst.BaseExpression | None]:
+    """What ``name`` (or ``self.name``/``cls.name`` in a class) is bound to anywhere in
+    ``scope``; None for a binding with no single value (``+=``, unpacking, a ``for`` or ``with`` target)."""
+
+    def binds(target: cst.BaseExpression) -> bool:
+        if isinstance(scope, cst.ClassDef) and isinstance(target, cst.Attribute):
+            return target.attr.value == name and isinstance(target.value, cst.Name) \
+                and target.value.value in ("self", "cls")
+        return name in assigned_names(target)
+
+    values: list[cst.BaseExpression | None] = []
+    for node in descendants(scope):
+        if isinstance(node, cst.Assign):
+            values += [None if isinstance(t.target, (cst.Tuple, cst.List)) else node.value
+                       for t in node.targets if binds(t.target)]
+        elif isinstance(node, cst.AnnAssign) and binds(node.target):
+            values.append(node.value)
+        elif isinstance(node, (cst.AugAssign, cst.For, cst.CompFor, cst.AsName)):
+            values += [None] if binds(node.name if isinstance(node, cst.AsName) else node.target) else []
+    return values
 
 
 def _simple_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
