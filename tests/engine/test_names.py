@@ -6,7 +6,7 @@ import libcst as cst
 import pytest
 
 from reviewer.engine.runner import FileScan, _Walker, FileOutcome
-from reviewer.engine.names import NameResolver
+from reviewer.engine.names import NameResolver, bound_values
 
 
 class _CallRecorder:
@@ -196,3 +196,24 @@ def test_answers_follow_the_scope_of_each_call():
 
     _Walker(scan, [("", Twice())], FileOutcome()).walk(module)
     assert answers == [("requests.get",) * 2, (None, None), ("requests.get",) * 2]
+
+
+def test_bound_values_lists_each_binding_and_none_where_no_single_value_is_bound():
+    module = cst.parse_module(textwrap.dedent("""
+        URLS = ["a", "b"]
+        URLS[0] = "c"
+        first, URLS = pair()
+        for URLS in batches:
+            pass
+
+        class Jobs:
+            URLS = ("x",)
+
+            def grow(self):
+                self.URLS = load()
+                self.other = 1
+        """))
+    codes = [None if v is None else module.code_for_node(v) for v in bound_values(module, "URLS")]
+    assert codes == ['["a", "b"]', None, None, '("x",)']  # the store into URLS[0] binds nothing
+    jobs = module.body[4]
+    assert [module.code_for_node(v) for v in bound_values(jobs, "URLS")] == ['("x",)', "load()"]
